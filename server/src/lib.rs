@@ -1,0 +1,10 @@
+//! gitops-ls: a language server and CI checker for the YAML in GitOps config repositories.
+//!
+//! Layers (see ARCHITECTURE in the README): `text` and `yaml` are pure data structures,
+//! `analysis` computes features from them in byte offsets, `lsp` and `cli` are the edges that do I/O.
+
+pub mod analysis;
+pub mod cli;
+pub mod lsp;
+pub mod text;
+pub mod yaml;

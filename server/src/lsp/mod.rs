@@ -1,0 +1,1 @@
+//! The LSP edge: server, session state, handlers, protocol conversions.

@@ -1,0 +1,1 @@
+//! Document text: rope, versions, position encodings, applying edits.

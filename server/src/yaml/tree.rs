@@ -1,0 +1,140 @@
+use std::sync::Arc;
+
+/// Half-open byte range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub const fn len(self) -> usize {
+        self.end - self.start
+    }
+    pub const fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+    pub const fn shift(self, by: usize) -> Self {
+        Span { start: self.start + by, end: self.end + by }
+    }
+    pub const fn contains(self, offset: usize) -> bool {
+        self.start <= offset && offset < self.end
+    }
+    /// Contains `offset`, counting the end position (a cursor right after a token).
+    pub const fn touches(self, offset: usize) -> bool {
+        self.start <= offset && offset <= self.end
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+/// A problem found in the text, in absolute byte offsets of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub severity: Severity,
+    /// Stable machine-readable code, e.g. `yaml-syntax`, `duplicate-key`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// A scalar's value as Kubernetes decodes it (YAML 1.1 rules of go-yaml v2).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScalarValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar {
+    /// The scalar's content after unescaping and folding.
+    pub value: String,
+    pub style: ScalarStyle,
+    /// How Kubernetes types it; `String` for any quoted or block scalar or an explicit `!!str` tag.
+    pub typed: ScalarValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Mapping(Vec<Entry>),
+    Sequence(Vec<Node>),
+    /// `*name`; resolved against the document's anchors.
+    Alias(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Relative to the start of the owning document.
+    pub span: Span,
+    pub kind: NodeKind,
+    pub anchor: Option<String>,
+    /// Full tag text, e.g. `!!str` or `!custom`.
+    pub tag: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    /// Relative to the document start; covers `#` to the end of the line.
+    pub span: Span,
+    pub text: String,
+}
+
+/// One `---` document, parsed. All spans are relative to the document's start offset.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedDocument {
+    /// Length in bytes of the document's text, including its leading `---` line if any.
+    pub len: usize,
+    /// The root node, or a partial tree when the document has a syntax error.
+    pub root: Option<Node>,
+    /// True when the document parsed without a syntax error.
+    pub complete: bool,
+    /// Syntax-level problems (spans relative to the document start).
+    pub diagnostics: Vec<Diagnostic>,
+    pub comments: Vec<Comment>,
+    /// The document contains Helm/Go template directives (`{{ … }}`); schema features skip it.
+    pub is_template: bool,
+}
+
+/// A document placed in its file.
+#[derive(Clone, Debug)]
+pub struct DocumentSlot {
+    /// Absolute byte offset of the document's first byte.
+    pub start: usize,
+    pub doc: Arc<ParsedDocument>,
+    /// The last tree of this document that parsed without error, mapped through later edits.
+    pub last_good: Option<Arc<Node>>,
+}
+
+impl DocumentSlot {
+    pub fn span(&self) -> Span {
+        Span::new(self.start, self.start + self.doc.len)
+    }
+}
