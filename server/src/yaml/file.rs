@@ -1,6 +1,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::parse::parse_document;
+use super::split::split_documents;
 use super::tree::*;
 
 /// Read access to a file's text, so a rope need not be copied into a `String` on every edit.
@@ -15,6 +17,15 @@ pub trait TextSource {
 impl TextSource for str {
     fn len(&self) -> usize {
         str::len(self)
+    }
+    fn slice(&self, span: Span) -> Cow<'_, str> {
+        Cow::Borrowed(&self[span.start..span.end])
+    }
+}
+
+impl TextSource for String {
+    fn len(&self) -> usize {
+        self.as_str().len()
     }
     fn slice(&self, span: Span) -> Cow<'_, str> {
         Cow::Borrowed(&self[span.start..span.end])
@@ -41,19 +52,67 @@ impl YamlFile {
     pub fn parse(text: &(impl TextSource + ?Sized)) -> YamlFile {
         let mut file = YamlFile::default();
         let whole = text.slice(Span::new(0, text.len()));
-        for span in super::split::split_documents(&whole, 0) {
-            let doc = super::parse::parse_document(&whole[span.start..span.end], span.start == 0);
+        for span in split_documents(&whole, 0) {
+            let doc = parse_document(&whole[span.start..span.end], span.start == 0);
             file.parses += 1;
-            file.slots.push(DocumentSlot { start: span.start, last_good: doc.root.clone().filter(|_| doc.complete).map(Arc::new), doc: Arc::new(doc) });
+            file.slots.push(new_slot(span.start, doc, None));
         }
         file
     }
 
     /// Updates the model after bytes `start..old_end` of the previous text were replaced by
-    /// `new_len` bytes; `text` is the whole new text. Only documents the edit touches are re-parsed.
+    /// `new_len` bytes; `text` is the whole new text. Only the documents the edit touches are
+    /// re-parsed; the others keep their trees and only move.
     pub fn edit(&mut self, text: &(impl TextSource + ?Sized), start: usize, old_end: usize, new_len: usize) {
-        let _ = (start, old_end, new_len);
-        *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
+        if self.slots.is_empty() {
+            *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
+            return;
+        }
+        let old_len = self.slots.last().map_or(0, |s| s.start + s.doc.len);
+        let (start, old_end) = (start.min(old_len), old_end.clamp(start.min(old_len), old_len));
+        let new_total = old_len - (old_end - start) + new_len;
+        if new_total != text.len() {
+            // The caller's edit does not match the text: rebuild rather than guess.
+            *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
+            return;
+        }
+        let slot_of = |off: usize| self.slots.partition_point(|s| s.start <= off).saturating_sub(1);
+        // An edit on a document's `---` line may join it to the previous document (`---x`).
+        let mut first = slot_of(start);
+        if first > 0 {
+            let s = &self.slots[first];
+            // Bytes before the edit are unchanged, so this reads the old marker line.
+            if !text.slice(Span::new(s.start, start)).contains('\n') {
+                first -= 1;
+            }
+        }
+        let last = slot_of(old_end);
+        let region_start = self.slots[first].start;
+        let region_old_end = self.slots[last].start + self.slots[last].doc.len;
+        let region_new_end = region_old_end - (old_end - start) + new_len;
+        let region_text = text.slice(Span::new(region_start, region_new_end));
+        let spans = split_documents(&region_text, region_start);
+
+        let one_to_one = spans.len() == last - first + 1;
+        let mut new_slots = Vec::with_capacity(spans.len());
+        for (i, span) in spans.iter().enumerate() {
+            let rel = Span::new(span.start - region_start, span.end - region_start);
+            let doc = parse_document(&region_text[rel.start..rel.end], span.start == 0);
+            self.parses += 1;
+            let previous = if one_to_one { self.slots.get(first + i) } else { None };
+            let carried = previous.and_then(|p| {
+                let good = p.last_good.as_ref()?;
+                let s = start.checked_sub(p.start)?;
+                let e = old_end.checked_sub(p.start)?;
+                map_through_edit(good, s, e, new_len).map(Arc::new)
+            });
+            new_slots.push(new_slot(span.start, doc, carried));
+        }
+        let shift = new_len as isize - (old_end - start) as isize;
+        for slot in &mut self.slots[last + 1..] {
+            slot.start = (slot.start as isize + shift) as usize;
+        }
+        self.slots.splice(first..=last, new_slots);
     }
 
     pub fn documents(&self) -> &[DocumentSlot] {
@@ -73,9 +132,56 @@ impl YamlFile {
 
     /// Every syntax-level diagnostic of the file, in absolute offsets.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut template_noted = false;
         self.slots
             .iter()
-            .flat_map(|s| s.doc.diagnostics.iter().map(move |d| Diagnostic { span: d.span.shift(s.start), ..d.clone() }))
+            .flat_map(|s| {
+                s.doc.diagnostics.iter().map(move |d| Diagnostic { span: d.span.shift(s.start), ..d.clone() })
+            })
+            // One note per file for templates: every document of a chart template has them.
+            .filter(|d| d.code != "template" || !std::mem::replace(&mut template_noted, true))
             .collect()
     }
+}
+
+fn new_slot(start: usize, doc: ParsedDocument, carried: Option<Arc<Node>>) -> DocumentSlot {
+    let last_good = if doc.complete { doc.root.clone().map(Arc::new) } else { carried };
+    DocumentSlot { start, doc: Arc::new(doc), last_good }
+}
+
+/// Maps a tree's spans through an edit that replaced `start..old_end` with `new_len` bytes.
+/// Nodes that the edit cut into are dropped, so no surviving span points at the wrong text.
+pub fn map_through_edit(node: &Node, start: usize, old_end: usize, new_len: usize) -> Option<Node> {
+    let map_span = |sp: Span| -> Option<Span> {
+        if sp.end <= start {
+            Some(sp)
+        } else if sp.start >= old_end {
+            Some(Span::new(sp.start - old_end + start + new_len, sp.end - old_end + start + new_len))
+        } else if sp.start < start && sp.end > old_end {
+            Some(Span::new(sp.start, sp.end - old_end + start + new_len))
+        } else {
+            None
+        }
+    };
+    let span = map_span(node.span)?;
+    let kind = match &node.kind {
+        NodeKind::Mapping(entries) => NodeKind::Mapping(
+            entries
+                .iter()
+                .filter_map(|e| {
+                    Some(Entry {
+                        key: map_through_edit(&e.key, start, old_end, new_len)?,
+                        value: map_through_edit(&e.value, start, old_end, new_len)?,
+                    })
+                })
+                .collect(),
+        ),
+        NodeKind::Sequence(items) => {
+            NodeKind::Sequence(items.iter().filter_map(|i| map_through_edit(i, start, old_end, new_len)).collect())
+        }
+        // A scalar the edit touched no longer holds the value the tree says.
+        _ if node.span.end > start && node.span.start < old_end.max(start + 1) => return None,
+        other => other.clone(),
+    };
+    Some(Node { span, kind, anchor: node.anchor.clone(), tag: node.tag.clone() })
 }

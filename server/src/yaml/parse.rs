@@ -1,7 +1,651 @@
+//! Builds a [`Node`] tree from saphyr-parser events for one `---` document, with recovery.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScanError, Span as SySpan, Tag};
+
+use super::resolve::resolve;
 use super::tree::*;
 
-/// Parses one document's text (which may begin with its `---` line).
+/// Expanded alias nodes beyond which a document is rejected (billion-laughs guard).
+pub const MAX_ALIAS_EXPANSION: u64 = 100_000;
+/// How many times a broken document is re-parsed with the offending line blanked.
+const MAX_RECOVERY_ATTEMPTS: usize = 8;
+
+/// Parses one document's text (which may begin with its `---` line). `first_in_file` enables
+/// the byte-order-mark check.
 pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
-    let _ = first_in_file;
-    ParsedDocument { len: text.len(), root: None, complete: true, ..Default::default() }
+    let mut doc = ParsedDocument { len: text.len(), complete: true, ..Default::default() };
+    let mut base = 0;
+    if first_in_file && text.starts_with('\u{feff}') {
+        base = 3;
+        doc.diagnostics.push(Diagnostic {
+            span: Span::new(0, 3),
+            severity: Severity::Warning,
+            code: "bom",
+            message: "the file starts with a byte order mark (U+FEFF); it is ignored here, but not every tool \
+                      accepts it: save the file as UTF-8 without BOM"
+                .into(),
+        });
+    }
+    let body = &text[base..];
+
+    doc.is_template = find_template(body).is_some();
+    if let Some(span) = find_template(body) {
+        doc.diagnostics.push(Diagnostic {
+            span: span.shift(base),
+            severity: Severity::Information,
+            code: "template",
+            message: "Helm/Go template syntax ({{ … }}): this file is rendered before it is applied, so it is \
+                      not checked as YAML or against schemas"
+                .into(),
+        });
+    }
+
+    let conflict_lines = conflict_marker_lines(body);
+    for line in &conflict_lines {
+        doc.diagnostics.push(Diagnostic {
+            span: line.shift(base),
+            severity: Severity::Error,
+            code: "merge-conflict",
+            message: "merge conflict marker: resolve the conflict before committing".into(),
+        });
+    }
+
+    // Blank conflict markers up front so the rest of the document still yields a tree.
+    let mut work: Option<String> = None;
+    if !conflict_lines.is_empty() {
+        let mut w = body.to_string();
+        for l in &conflict_lines {
+            blank(&mut w, *l);
+        }
+        work = Some(w);
+    }
+
+    let mut first_error: Option<Diagnostic> = None;
+    let mut attempts = 0;
+    loop {
+        let src = work.as_deref().unwrap_or(body);
+        let out = build_tree(src);
+        match out.error {
+            None => {
+                doc.root = out.root;
+                if first_error.is_some() || !conflict_lines.is_empty() {
+                    doc.complete = false;
+                }
+                doc.diagnostics.extend(out.diagnostics.into_iter().map(|d| shift_diag(d, base)));
+                break;
+            }
+            Some(err) => {
+                doc.complete = false;
+                if first_error.is_none() {
+                    let mut d = explain_error(src, &err);
+                    d.span = d.span.shift(base);
+                    first_error = Some(d);
+                }
+                attempts += 1;
+                let culprit = culprit_line(src, &err);
+                let already_blank = src[culprit.start..culprit.end].trim().is_empty();
+                if attempts >= MAX_RECOVERY_ATTEMPTS || already_blank {
+                    doc.root = out.root;
+                    doc.diagnostics.extend(out.diagnostics.into_iter().map(|d| shift_diag(d, base)));
+                    break;
+                }
+                let w = work.get_or_insert_with(|| body.to_string());
+                blank(w, culprit);
+            }
+        }
+    }
+    // A template's syntax errors are artefacts of the template, not of the rendered YAML.
+    if let Some(err) = first_error {
+        let on_conflict = conflict_lines.iter().any(|l| l.shift(base).touches(err.span.start));
+        if !doc.is_template && !on_conflict {
+            doc.diagnostics.push(err);
+        }
+    }
+    // Both sides of a conflict define the same keys; the markers are the real problem.
+    if doc.is_template || !conflict_lines.is_empty() {
+        doc.diagnostics.retain(|d| d.code != "duplicate-key" && d.code != "alias");
+    }
+    if let Some(root) = &mut doc.root {
+        shift_node(root, base);
+    }
+    doc.comments = find_comments(text, doc.root.as_ref());
+    doc.diagnostics.sort_by_key(|d| d.span.start);
+    doc
+}
+
+fn shift_diag(mut d: Diagnostic, by: usize) -> Diagnostic {
+    d.span = d.span.shift(by);
+    d
+}
+
+fn shift_node(n: &mut Node, by: usize) {
+    if by == 0 {
+        return;
+    }
+    n.span = n.span.shift(by);
+    match &mut n.kind {
+        NodeKind::Mapping(entries) => {
+            for e in entries {
+                shift_node(&mut e.key, by);
+                shift_node(&mut e.value, by);
+            }
+        }
+        NodeKind::Sequence(items) => items.iter_mut().for_each(|i| shift_node(i, by)),
+        _ => {}
+    }
+}
+
+/// Replaces a line's characters by spaces of the same byte length, so offsets stay exact.
+fn blank(text: &mut String, line: Span) {
+    let replaced: String = text[line.start..line.end].bytes().map(|b| if b == b'\r' { '\r' } else { ' ' }).collect();
+    text.replace_range(line.start..line.end, &replaced);
+}
+
+pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    Span::new(start, end)
+}
+
+fn line_number(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+fn find_template(text: &str) -> Option<Span> {
+    let start = text.find("{{")?;
+    let end = text[start..].find("}}").map_or_else(|| line_span_at(text, start).end, |i| start + i + 2);
+    Some(Span::new(start, end))
+}
+
+fn conflict_marker_lines(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        let is_marker = ["<<<<<<<", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| l.starts_with(m) && matches!(l.as_bytes().get(7), None | Some(b' ')))
+            || l == "=======";
+        if is_marker {
+            out.push(Span::new(pos, pos + l.len()));
+        }
+        pos += line.len();
+    }
+    out
+}
+
+/// Maps saphyr's character indices to byte offsets.
+struct CharMap {
+    bytes: Option<Vec<usize>>,
+}
+
+impl CharMap {
+    fn new(text: &str) -> Self {
+        if text.is_ascii() {
+            return CharMap { bytes: None };
+        }
+        let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        v.push(text.len());
+        CharMap { bytes: Some(v) }
+    }
+    fn byte(&self, char_idx: usize) -> usize {
+        match &self.bytes {
+            None => char_idx,
+            Some(v) => v[char_idx.min(v.len() - 1)],
+        }
+    }
+    fn span(&self, s: &SySpan) -> Span {
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+}
+
+pub(crate) struct BuildOutput {
+    pub root: Option<Node>,
+    pub error: Option<(Span, String)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+enum Frame {
+    Map {
+        start: usize,
+        flow: bool,
+        entries: Vec<Entry>,
+        key: Option<Node>,
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
+    Seq {
+        start: usize,
+        flow: bool,
+        items: Vec<Node>,
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
+}
+
+fn tag_text(tag: &Tag) -> String {
+    if tag.handle == "tag:yaml.org,2002:" {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    }
+}
+
+/// Reads `&anchor` and `!tag` properties at the start of a node's span; returns the content start.
+fn read_properties(text: &str, mut pos: usize, end: usize) -> (usize, Option<String>) {
+    let mut anchor = None;
+    let bytes = text.as_bytes();
+    while pos < end && (bytes[pos] == b'&' || bytes[pos] == b'!') {
+        let tok_end = text[pos..end].find(|c: char| c.is_whitespace()).map_or(end, |i| pos + i);
+        if bytes[pos] == b'&' {
+            anchor = Some(text[pos + 1..tok_end].to_string());
+        }
+        pos = tok_end;
+        while pos < end && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+    }
+    (pos, anchor)
+}
+
+/// Start of a block scalar's `|`/`>` header, searching back from its content.
+fn block_header_start(text: &str, content_start: usize) -> usize {
+    let before = &text[..content_start];
+    let trimmed = before.trim_end();
+    let line = line_span_at(text, trimmed.len().saturating_sub(1));
+    let line_text = &text[line.start..trimmed.len().max(line.start)];
+    let code = match line_text.find(" #") {
+        Some(i) => &line_text[..i],
+        None => line_text,
+    };
+    match code.rfind(['|', '>']) {
+        Some(i) => line.start + i,
+        None => content_start,
+    }
+}
+
+pub(crate) fn build_tree(text: &str) -> BuildOutput {
+    let map = CharMap::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut anchors: HashMap<usize, String> = HashMap::new();
+    let mut diagnostics = Vec::new();
+    let mut error = None;
+
+    loop {
+        let (ev, sp) = match parser.next_event() {
+            None => break,
+            Some(Ok(x)) => x,
+            Some(Err(e)) => {
+                error = Some(scan_error(&map, text, &e));
+                break;
+            }
+        };
+        let span = map.span(&sp);
+        let node = match ev {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(ev, Event::MappingStart(..));
+                let (Event::MappingStart(id, tag) | Event::SequenceStart(id, tag)) = ev else {
+                    continue;
+                };
+                let (content, anchor) = read_properties(text, span.start, span.end.max(span.start));
+                if id > 0 {
+                    if let Some(a) = &anchor {
+                        anchors.insert(id, a.clone());
+                    }
+                }
+                let tag = tag.as_deref().map(tag_text);
+                let flow = span.end > content;
+                let frame = if is_map {
+                    Frame::Map { start: content, flow, entries: Vec::new(), key: None, anchor, tag }
+                } else {
+                    Frame::Seq { start: content, flow, items: Vec::new(), anchor, tag }
+                };
+                stack.push(frame);
+                continue;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                let Some(frame) = stack.pop() else { continue };
+                close_frame(frame, Some(span.end), &mut diagnostics, text)
+            }
+            Event::Scalar(value, style, id, tag) => {
+                let style = match style {
+                    saphyr_parser::ScalarStyle::Plain => ScalarStyle::Plain,
+                    saphyr_parser::ScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                    saphyr_parser::ScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                    saphyr_parser::ScalarStyle::Literal => ScalarStyle::Literal,
+                    saphyr_parser::ScalarStyle::Folded => ScalarStyle::Folded,
+                };
+                let tag = tag.as_deref().map(tag_text);
+                let (mut start, anchor) = read_properties(text, span.start, span.end);
+                let mut end = span.end;
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    start = block_header_start(text, start.min(end));
+                    end =
+                        start.max(end - (text[start.min(end)..end].len() - text[start.min(end)..end].trim_end().len()));
+                }
+                if id > 0 {
+                    if let Some(a) = &anchor {
+                        anchors.insert(id, a.clone());
+                    }
+                }
+                let typed = resolve(&value, style, tag.as_deref());
+                Node {
+                    span: Span::new(start, end.max(start)),
+                    kind: NodeKind::Scalar(Scalar { value: value.into_owned(), style, typed }),
+                    anchor,
+                    tag,
+                }
+            }
+            Event::Alias(id) => {
+                let name = anchors
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| text[span.start..span.end].trim_start_matches('*').to_string());
+                Node { span, kind: NodeKind::Alias(name), anchor: None, tag: None }
+            }
+        };
+        push_node(&mut stack, &mut root, node);
+    }
+
+    if error.is_some() {
+        // Keep what was read before the error: close the open collections where the input stopped.
+        while let Some(frame) = stack.pop() {
+            let node = close_frame(frame, None, &mut diagnostics, text);
+            push_node(&mut stack, &mut root, node);
+        }
+    } else if let Some(r) = &root {
+        check_aliases(r, &mut diagnostics);
+    }
+    BuildOutput { root, error, diagnostics }
+}
+
+fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
+    match stack.last_mut() {
+        None => {
+            if root.is_none() {
+                *root = Some(node);
+            }
+        }
+        Some(Frame::Seq { items, .. }) => items.push(node),
+        Some(Frame::Map { entries, key, .. }) => match key.take() {
+            None => *key = Some(node),
+            Some(k) => entries.push(Entry { key: k, value: node }),
+        },
+    }
+}
+
+fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Diagnostic>, text: &str) -> Node {
+    match frame {
+        Frame::Map { start, flow, mut entries, key, anchor, tag } => {
+            if let Some(k) = key {
+                let at = k.span.end;
+                entries.push(Entry { key: k, value: null_at(at) });
+            }
+            let last = entries.last().map(|e| e.value.span.end.max(e.key.span.end));
+            let end = container_end(start, flow, end_marker, last);
+            check_duplicates(&entries, diagnostics, text);
+            Node { span: Span::new(start, end), kind: NodeKind::Mapping(entries), anchor, tag }
+        }
+        Frame::Seq { start, flow, items, anchor, tag } => {
+            let last = items.last().map(|n| n.span.end);
+            let end = container_end(start, flow, end_marker, last);
+            Node { span: Span::new(start, end), kind: NodeKind::Sequence(items), anchor, tag }
+        }
+    }
+}
+
+fn container_end(start: usize, flow: bool, end_marker: Option<usize>, last_child: Option<usize>) -> usize {
+    match (flow, end_marker) {
+        (true, Some(e)) => e.max(start),
+        _ => last_child.unwrap_or(start).max(start),
+    }
+}
+
+fn null_at(at: usize) -> Node {
+    Node {
+        span: Span::new(at, at),
+        kind: NodeKind::Scalar(Scalar { value: String::new(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
+        anchor: None,
+        tag: None,
+    }
+}
+
+fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: &str) {
+    if entries.len() < 2 {
+        return;
+    }
+    let mut seen: HashMap<&str, &Node> = HashMap::with_capacity(entries.len());
+    for e in entries {
+        let NodeKind::Scalar(s) = &e.key.kind else {
+            continue;
+        };
+        if s.value == "<<" && s.style == ScalarStyle::Plain {
+            continue;
+        }
+        if let Some(first) = seen.get(s.value.as_str()) {
+            diagnostics.push(Diagnostic {
+                span: e.key.span,
+                severity: Severity::Error,
+                code: "duplicate-key",
+                message: format!(
+                    "duplicate key `{}` (first defined on line {}): Kubernetes rejects objects with repeated keys",
+                    s.value,
+                    line_number(text, first.span.start)
+                ),
+            });
+        } else {
+            seen.insert(&s.value, &e.key);
+        }
+    }
+}
+
+/// Counts the nodes alias expansion would create; reports an error past the limit.
+fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    fn walk(n: &Node, sizes: &mut HashMap<String, u64>, expanded: &mut u64, first_alias: &mut Option<Span>) -> u64 {
+        let size = match &n.kind {
+            NodeKind::Scalar(_) => 1,
+            NodeKind::Alias(name) => {
+                let s = sizes.get(name).copied().unwrap_or(1);
+                *expanded = expanded.saturating_add(s);
+                first_alias.get_or_insert(n.span);
+                s
+            }
+            NodeKind::Sequence(items) => {
+                items.iter().fold(1u64, |acc, i| acc.saturating_add(walk(i, sizes, expanded, first_alias)))
+            }
+            NodeKind::Mapping(entries) => entries.iter().fold(1u64, |acc, e| {
+                acc.saturating_add(walk(&e.key, sizes, expanded, first_alias)).saturating_add(walk(
+                    &e.value,
+                    sizes,
+                    expanded,
+                    first_alias,
+                ))
+            }),
+        };
+        if let Some(a) = &n.anchor {
+            sizes.insert(a.clone(), size);
+        }
+        size
+    }
+    let mut sizes = HashMap::new();
+    let mut expanded = 0;
+    let mut first = None;
+    walk(root, &mut sizes, &mut expanded, &mut first);
+    if expanded > MAX_ALIAS_EXPANSION {
+        diagnostics.push(Diagnostic {
+            span: first.unwrap_or_default(),
+            severity: Severity::Error,
+            code: "alias",
+            message: format!(
+                "excessive aliasing: expanding the aliases in this document would create {} nodes (limit {MAX_ALIAS_EXPANSION}); Kubernetes rejects it too",
+                if expanded == u64::MAX { "more than 10^19".to_string() } else { expanded.to_string() }
+            ),
+        });
+    }
+}
+
+fn scan_error(map: &CharMap, text: &str, e: &ScanError) -> (Span, String) {
+    let at = map.byte(e.marker().index()).min(text.len());
+    let end = text[at..].chars().next().filter(|c| *c != '\n' && *c != '\r').map_or(at, |c| at + c.len_utf8());
+    (Span::new(at, end), e.info().to_string())
+}
+
+/// The line to blank before re-parsing: where the mistake most likely is.
+fn culprit_line(text: &str, err: &(Span, String)) -> Span {
+    if let Some(colon) = missing_space_after_colon(text, err) {
+        return line_span_at(text, colon);
+    }
+    line_span_at(text, err.0.start)
+}
+
+/// For "mapping values are not allowed" caused by `key:value` on an earlier line of a
+/// multi-line plain scalar, the offset of that colon.
+fn missing_space_after_colon(text: &str, err: &(Span, String)) -> Option<usize> {
+    if !err.1.starts_with("mapping values are not allowed") {
+        return None;
+    }
+    let line = line_span_at(text, err.0.start);
+    // Walk back over the lines the plain scalar spans (deeper or equal indentation, no key).
+    let mut cursor = line.start;
+    for _ in 0..50 {
+        if cursor == 0 {
+            break;
+        }
+        let prev = line_span_at(text, cursor - 1);
+        let l = &text[prev.start..prev.end];
+        if let Some(i) = find_glued_colon(l) {
+            return Some(prev.start + i);
+        }
+        if l.trim().is_empty() || l.trim_end().ends_with(':') || l.contains(": ") {
+            break;
+        }
+        cursor = prev.start;
+    }
+    None
+}
+
+/// `key:value` — a colon directly followed by a non-space, in a line with no `: `.
+fn find_glued_colon(line: &str) -> Option<usize> {
+    let code = line.trim_start();
+    if code.starts_with('#') || code.starts_with('"') || code.starts_with('\'') || line.contains(": ") {
+        return None;
+    }
+    let b = line.as_bytes();
+    (1..b.len().saturating_sub(1)).find(|&i| {
+        b[i] == b':'
+            && !b[i + 1].is_ascii_whitespace()
+            && b[i - 1] != b' '
+            && !line[..i].contains("://")
+            && !line[i..].starts_with("://")
+    })
+}
+
+/// Turns saphyr's message into one a person understands, on the exact range.
+fn explain_error(text: &str, err: &(Span, String)) -> Diagnostic {
+    let (span, info) = err;
+    let mut span = *span;
+    let line = line_span_at(text, span.start);
+    let line_text = &text[line.start..line.end];
+    let message = if let Some(colon) = missing_space_after_colon(text, err) {
+        span = Span::new(colon, colon + 1);
+        "mapping values are not allowed here: did you forget a space after ':'?".to_string()
+    } else if info.starts_with("mapping values are not allowed") {
+        if text[line.start..span.start].contains(": ") {
+            "mapping values are not allowed here: a plain value cannot contain ': '; quote the value".to_string()
+        } else {
+            "mapping values are not allowed here: check the indentation of this line against the key above it"
+                .to_string()
+        }
+    } else if info.contains("tab") {
+        let indent_end = line_text.len() - line_text.trim_start_matches([' ', '\t']).len();
+        span = Span::new(line.start, line.start + indent_end.max(1)).intersect_len(text.len());
+        "tab character used for indentation: YAML indentation must use spaces".to_string()
+    } else if info.contains("quoted scalar") && !info.contains("escape") {
+        "unclosed quoted string: add the closing quote".to_string()
+    } else if info.contains("unknown escape") {
+        "invalid escape sequence in a double-quoted string: use '\\\\' for a backslash, or single quotes".to_string()
+    } else if info.contains("flow mapping") {
+        "unclosed flow mapping: expected ',' or '}'".to_string()
+    } else if info.contains("flow sequence") {
+        "unclosed flow sequence: expected ',' or ']'".to_string()
+    } else if info.contains("did not find expected key") {
+        "bad indentation: this line does not line up with the keys of the mapping above it".to_string()
+    } else if info.contains("did not find expected '-'") {
+        "bad indentation: this line does not line up with the items of the list above it".to_string()
+    } else if info.contains("unknown anchor") {
+        let name = text[span.start..].split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
+        span = Span::new(span.start, span.start + name.len());
+        format!("alias {name} refers to an anchor that is not defined before it in this document")
+    } else if info.starts_with("unexpected character") || info.contains("cannot start any token") {
+        let c = text[span.start..].chars().next().unwrap_or(' ');
+        format!("'{c}' cannot start a plain value: quote the value")
+    } else {
+        info.clone()
+    };
+    if span.is_empty() && span.start < text.len() {
+        span = Span::new(span.start, span.start + text[span.start..].chars().next().map_or(0, char::len_utf8));
+    }
+    Diagnostic { span, severity: Severity::Error, code: "yaml-syntax", message }
+}
+
+impl Span {
+    fn intersect_len(self, len: usize) -> Span {
+        Span::new(self.start.min(len), self.end.min(len))
+    }
+}
+
+/// Comments: a `#` at line start or after whitespace that is not inside a scalar.
+fn find_comments(text: &str, root: Option<&Node>) -> Vec<Comment> {
+    if !text.contains('#') {
+        return Vec::new();
+    }
+    let mut scalars = Vec::new();
+    if let Some(r) = root {
+        collect_scalar_spans(r, &mut scalars);
+    }
+    scalars.sort_by_key(|s| s.start);
+    let inside = |off: usize| {
+        let i = scalars.partition_point(|s| s.start <= off);
+        i > 0 && scalars[i - 1].contains(off)
+    };
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut line_start = 0;
+    while line_start < b.len() {
+        let line_end = b[line_start..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| line_start + p);
+        let mut i = line_start;
+        while i < line_end {
+            if b[i] == b'#' && (i == line_start || matches!(b[i - 1], b' ' | b'\t')) && !inside(i) {
+                let end = if line_end > i && b[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
+                out.push(Comment { span: Span::new(i, end), text: text[i..end].to_string() });
+                break;
+            }
+            i += 1;
+        }
+        line_start = line_end + 1;
+    }
+    out
+}
+
+fn collect_scalar_spans(n: &Node, out: &mut Vec<Span>) {
+    match &n.kind {
+        NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || !n.span.is_empty() => out.push(n.span),
+        NodeKind::Mapping(entries) => {
+            for e in entries {
+                collect_scalar_spans(&e.key, out);
+                collect_scalar_spans(&e.value, out);
+            }
+        }
+        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalar_spans(i, out)),
+        _ => {}
+    }
 }

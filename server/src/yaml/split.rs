@@ -7,13 +7,19 @@ pub fn split_documents(text: &str, base: usize) -> Vec<Span> {
     let mut doc_start = 0;
     let mut line_start = 0;
     let bytes = text.as_bytes();
+    // Comments and directives before a file's first `---` belong to the document it opens.
+    let mut preamble = !bytes.is_empty() && !is_doc_marker(&bytes[..memchr_nl(bytes, 0)]);
     while line_start < bytes.len() {
         let line_end = memchr_nl(bytes, line_start);
-        if line_start > doc_start && is_doc_marker(&bytes[line_start..line_end]) {
-            spans.push(Span::new(base + doc_start, base + line_start));
-            doc_start = line_start;
-        } else if line_start == 0 && is_doc_marker(&bytes[..line_end]) {
-            doc_start = 0;
+        let line = &bytes[line_start..line_end];
+        if line_start > doc_start && is_doc_marker(line) {
+            if !preamble {
+                spans.push(Span::new(base + doc_start, base + line_start));
+                doc_start = line_start;
+            }
+            preamble = false;
+        } else if preamble && !is_preamble_line(line) {
+            preamble = false;
         }
         line_start = line_end + 1;
     }
@@ -27,4 +33,9 @@ fn memchr_nl(bytes: &[u8], from: usize) -> usize {
 
 pub fn is_doc_marker(line: &[u8]) -> bool {
     line.starts_with(b"---") && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+fn is_preamble_line(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    t.is_empty() || t[0] == b'#' || line.first() == Some(&b'%')
 }

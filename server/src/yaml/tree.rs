@@ -138,3 +138,37 @@ impl DocumentSlot {
         Span::new(self.start, self.start + self.doc.len)
     }
 }
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar().map(|s| s.value.as_str())
+    }
+    pub fn entries(&self) -> &[Entry] {
+        match &self.kind {
+            NodeKind::Mapping(e) => e,
+            _ => &[],
+        }
+    }
+    pub fn items(&self) -> &[Node] {
+        match &self.kind {
+            NodeKind::Sequence(i) => i,
+            _ => &[],
+        }
+    }
+    /// The entry whose scalar key equals `key`.
+    pub fn get_entry(&self, key: &str) -> Option<&Entry> {
+        self.entries().iter().find(|e| e.key.as_str() == Some(key))
+    }
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.get_entry(key).map(|e| &e.value)
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar(Scalar { typed: ScalarValue::Null, .. }))
+    }
+}
