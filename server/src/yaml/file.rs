@@ -100,11 +100,18 @@ impl YamlFile {
             let doc = parse_document(&region_text[rel.start..rel.end], span.start == 0);
             self.parses += 1;
             let previous = if one_to_one { self.slots.get(first + i) } else { None };
+            // Carry the last good tree only into the same document, grown or shrunk by the edit.
             let carried = previous.and_then(|p| {
                 let good = p.last_good.as_ref()?;
-                let s = start.checked_sub(p.start)?;
-                let e = old_end.checked_sub(p.start)?;
-                map_through_edit(good, s, e, new_len).map(Arc::new)
+                let p_end = p.start + p.doc.len;
+                let same_doc = p.start == span.start
+                    && p.start <= start
+                    && old_end <= p_end
+                    && p_end - (old_end - start) + new_len == span.end;
+                if !same_doc {
+                    return None;
+                }
+                map_through_edit(good, start - p.start, old_end - p.start, new_len).map(Arc::new)
             });
             new_slots.push(new_slot(span.start, doc, carried));
         }
