@@ -620,18 +620,21 @@ fn find_comments(text: &str, root: Option<&Node>) -> Vec<Comment> {
     let mut out = Vec::new();
     let b = text.as_bytes();
     let mut line_start = 0;
+    let mut line = 0;
     while line_start < b.len() {
         let line_end = b[line_start..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| line_start + p);
         let mut i = line_start;
         while i < line_end {
             if b[i] == b'#' && (i == line_start || matches!(b[i - 1], b' ' | b'\t')) && !inside(i) {
                 let end = if line_end > i && b[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
-                out.push(Comment { span: Span::new(i, end), text: text[i..end].to_string() });
+                let own_line = b[line_start..i].iter().all(|c| matches!(c, b' ' | b'\t'));
+                out.push(Comment { span: Span::new(i, end), text: text[i..end].to_string(), line, own_line });
                 break;
             }
             i += 1;
         }
         line_start = line_end + 1;
+        line += 1;
     }
     out
 }

@@ -105,6 +105,10 @@ pub struct Comment {
     /// Relative to the document start; covers `#` to the end of the line.
     pub span: Span,
     pub text: String,
+    /// Zero-based line within the document.
+    pub line: usize,
+    /// Nothing but whitespace precedes the `#` on its line.
+    pub own_line: bool,
 }
 
 /// One `---` document, parsed. All spans are relative to the document's start offset.
