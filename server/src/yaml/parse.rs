@@ -30,18 +30,6 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     }
     let body = &text[base..];
 
-    doc.is_template = find_template(body).is_some();
-    if let Some(span) = find_template(body) {
-        doc.diagnostics.push(Diagnostic {
-            span: span.shift(base),
-            severity: Severity::Information,
-            code: "template",
-            message: "Helm/Go template syntax ({{ … }}): this file is rendered before it is applied, so it is \
-                      not checked as YAML or against schemas"
-                .into(),
-        });
-    }
-
     let conflict_lines = conflict_marker_lines(body);
     for line in &conflict_lines {
         doc.diagnostics.push(Diagnostic {
@@ -63,27 +51,49 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     }
 
     let mut first_error: Option<Diagnostic> = None;
+    let mut lenient: Vec<Diagnostic> = Vec::new();
     let mut attempts = 0;
+    let mut broken = !conflict_lines.is_empty();
     loop {
         let src = work.as_deref().unwrap_or(body);
         let out = build_tree(src);
         match out.error {
             None => {
                 doc.root = out.root;
-                if first_error.is_some() || !conflict_lines.is_empty() {
-                    doc.complete = false;
-                }
+                doc.complete = !broken;
                 doc.diagnostics.extend(out.diagnostics.into_iter().map(|d| shift_diag(d, base)));
                 break;
             }
             Some(err) => {
+                attempts += 1;
+                let lenient_fix = (attempts < MAX_RECOVERY_ATTEMPTS)
+                    .then(|| {
+                        join_unindented_quoted(src, &err)
+                            .map(|j| (j, "quoted string"))
+                            .or_else(|| join_unindented_flow(src, &err, out.in_flow).map(|j| (j, "flow collection")))
+                    })
+                    .flatten();
+                if let Some((joined, what)) = lenient_fix {
+                    // go-yaml accepts these; say so, and read the document the way it does.
+                    lenient.push(Diagnostic {
+                        span: err.0.shift(base),
+                        severity: Severity::Warning,
+                        code: "quoted-indentation",
+                        message: format!(
+                            "this {what} continues on a line indented no deeper than its parent: Kubernetes \
+                             accepts this, but YAML 1.2 tools reject it; indent the continuation lines"
+                        ),
+                    });
+                    work = Some(joined);
+                    continue;
+                }
+                broken = true;
                 doc.complete = false;
                 if first_error.is_none() {
                     let mut d = explain_error(src, &err);
                     d.span = d.span.shift(base);
                     first_error = Some(d);
                 }
-                attempts += 1;
                 let culprit = culprit_line(src, &err);
                 let already_blank = src[culprit.start..culprit.end].trim().is_empty();
                 if attempts >= MAX_RECOVERY_ATTEMPTS || already_blank {
@@ -95,6 +105,19 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
                 blank(w, culprit);
             }
         }
+    }
+    doc.diagnostics.append(&mut lenient);
+    let comments = find_comments(body, doc.root.as_ref());
+    if let Some(span) = find_template(body, doc.root.as_ref(), &comments) {
+        doc.is_template = true;
+        doc.diagnostics.push(Diagnostic {
+            span: span.shift(base),
+            severity: Severity::Information,
+            code: "template",
+            message: "Helm/Go template syntax ({{ … }}): this file is rendered before it is applied, so it is \
+                      not checked as YAML or against schemas"
+                .into(),
+        });
     }
     // A template's syntax errors are artefacts of the template, not of the rendered YAML.
     if let Some(err) = first_error {
@@ -110,7 +133,13 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     if let Some(root) = &mut doc.root {
         shift_node(root, base);
     }
-    doc.comments = find_comments(text, doc.root.as_ref());
+    doc.comments = comments
+        .into_iter()
+        .map(|mut c| {
+            c.span = c.span.shift(base);
+            c
+        })
+        .collect();
     doc.diagnostics.sort_by_key(|d| d.span.start);
     doc
 }
@@ -144,7 +173,10 @@ fn blank(text: &mut String, line: Span) {
 }
 
 pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     Span::new(start, end)
@@ -154,10 +186,117 @@ fn line_number(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-fn find_template(text: &str) -> Option<Span> {
-    let start = text.find("{{")?;
-    let end = text[start..].find("}}").map_or_else(|| line_span_at(text, start).end, |i| start + i + 2);
-    Some(Span::new(start, end))
+/// The first Go template action (`{{ … }}`) that makes this document a template rather than
+/// YAML: one outside any scalar, or one inside a plain scalar that reads like Helm
+/// (`{{ .Values.x }}`, `{{- include … }}`). `${{ … }}` (GitHub Actions) and quoted
+/// `'{{path}}'` (Argo CD ApplicationSets, Argo Workflows) are plain YAML strings.
+fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Option<Span> {
+    if !text.contains("{{") {
+        return None;
+    }
+    let mut scalars = Vec::new();
+    if let Some(r) = root {
+        collect_scalars(r, &mut scalars);
+    }
+    scalars.sort_by_key(|(s, _)| s.start);
+    let in_comment = |off: usize| comments.iter().any(|c| c.span.contains(off));
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let at = from + i;
+        from = at + 2;
+        if in_comment(at) {
+            continue;
+        }
+        let k = scalars.partition_point(|(s, _)| s.start <= at);
+        let inside = if k > 0 && scalars[k - 1].0.contains(at) { Some(scalars[k - 1].1) } else { None };
+        let helm_like = || {
+            let inner = text[at + 2..].trim_start_matches('-').trim_start();
+            inner.starts_with(['.', '$'])
+                || ["if ", "else", "end", "range ", "with ", "include ", "template ", "define ", "toYaml ", "tpl "]
+                    .iter()
+                    .any(|k| inner.starts_with(k))
+        };
+        let is_template = match inside {
+            None => true,
+            Some(ScalarStyle::Plain) => !text[..at].ends_with('$') && helm_like(),
+            Some(_) => false,
+        };
+        if is_template {
+            let end = text[at..].find("}}").map_or_else(|| line_span_at(text, at).end, |j| at + j + 2);
+            return Some(Span::new(at, end));
+        }
+    }
+    None
+}
+
+fn collect_scalars(n: &Node, out: &mut Vec<(Span, ScalarStyle)>) {
+    match &n.kind {
+        NodeKind::Scalar(s) => out.push((n.span, s.style)),
+        NodeKind::Mapping(entries) => {
+            for e in entries {
+                collect_scalars(&e.key, out);
+                collect_scalars(&e.value, out);
+            }
+        }
+        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalars(i, out)),
+        NodeKind::Alias(_) => {}
+    }
+}
+
+/// For go-yaml's leniency: inside a flow collection a line may be indented less than YAML 1.2
+/// allows. Joining it to the line before (line breaks become spaces) keeps every offset.
+fn join_unindented_flow(text: &str, err: &(Span, String), in_flow: bool) -> Option<String> {
+    if !in_flow || !err.1.starts_with("invalid indentation") {
+        return None;
+    }
+    let line = line_span_at(text, err.0.start);
+    let prev_end = text[..line.start].trim_end().len();
+    if prev_end == 0 || line_span_at(text, prev_end - 1).start == line.start {
+        return None;
+    }
+    let prev = line_span_at(text, prev_end - 1);
+    if text[prev.start..prev.end].contains(" #") {
+        return None;
+    }
+    let mut out = text.to_string();
+    let gap: String =
+        text[prev_end..line.start].chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    out.replace_range(prev_end..line.start, &gap);
+    Some(out)
+}
+
+/// For go-yaml's leniency: a copy of `text` in which the quoted string the error points at has
+/// its line breaks replaced by spaces (same byte offsets), or `None` if that does not apply.
+fn join_unindented_quoted(text: &str, err: &(Span, String)) -> Option<String> {
+    if !err.1.contains("invalid indentation in quoted scalar") {
+        return None;
+    }
+    let start = err.0.start;
+    let quote = *text.as_bytes().get(start)?;
+    if quote != b'\'' && quote != b'"' {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut i = start + 1;
+    let end = loop {
+        let c = *b.get(i)?;
+        if quote == b'"' && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == quote {
+            if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break i;
+        }
+        i += 1;
+    };
+    let mut out = text.to_string();
+    let joined: String = text[start..end].chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    out.replace_range(start..end, &joined);
+    Some(out)
 }
 
 fn conflict_marker_lines(text: &str) -> Vec<Span> {
@@ -204,6 +343,8 @@ impl CharMap {
 
 pub(crate) struct BuildOutput {
     pub root: Option<Node>,
+    /// The error happened inside a flow collection (`[…]`, `{…}`).
+    pub in_flow: bool,
     pub error: Option<(Span, String)>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -356,6 +497,8 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
         push_node(&mut stack, &mut root, node);
     }
 
+    let in_flow = error.is_some()
+        && stack.iter().any(|f| matches!(f, Frame::Map { flow: true, .. } | Frame::Seq { flow: true, .. }));
     if error.is_some() {
         // Keep what was read before the error: close the open collections where the input stopped.
         while let Some(frame) = stack.pop() {
@@ -365,7 +508,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     } else if let Some(r) = &root {
         check_aliases(r, &mut diagnostics);
     }
-    BuildOutput { root, error, diagnostics }
+    BuildOutput { root, in_flow, error, diagnostics }
 }
 
 fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {

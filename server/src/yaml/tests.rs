@@ -426,3 +426,91 @@ mod props {
         n.items().iter().for_each(|i| check_spans_in_bounds(i, len));
     }
 }
+
+#[test]
+fn go_yaml_leniencies_are_warnings_with_a_tree() {
+    let text = "\
+data:
+  nginx.conf: '
+              ^ warning[quoted-indentation]: this quoted string continues on a line indented no deeper
+events {
+}'
+matrix:
+  dirs: [
+    'a',
+    'b'
+  ]
+  ^ warning[quoted-indentation]: this flow collection continues on a line indented no deeper
+after: 1
+";
+    let file = check_diagnostics(text);
+    let slot = &file.documents()[0];
+    assert!(slot.doc.complete);
+    let r = slot.doc.root.as_ref().unwrap();
+    assert_eq!(r.get("data").unwrap().get("nginx.conf").unwrap().as_str(), Some(" events { }"));
+    assert_eq!(r.get("matrix").unwrap().get("dirs").unwrap().items().len(), 2);
+    assert_eq!(r.get("after").unwrap().as_scalar().unwrap().typed, ScalarValue::Int(1));
+}
+
+#[test]
+fn strings_with_braces_are_not_templates() {
+    // Argo CD ApplicationSet, GitHub Actions, and a ConfigMap carrying a template as data.
+    let text = "\
+spec:
+  template:
+    metadata:
+      name: '{{path.basename}}'
+steps:
+  - run: echo ${{ matrix.dir }}
+  - run: |
+      echo {{ .Values.x }}
+# {{ not a template }}
+";
+    let file = check_diagnostics(text);
+    assert!(!file.documents()[0].doc.is_template);
+    // A Helm-style action in a plain value is.
+    let file = parse("image: repo:{{ .Values.tag }}\n");
+    assert!(file.documents()[0].doc.is_template);
+    let file = parse("{{- if .Values.enabled }}\na: 1\n{{- end }}\n");
+    assert!(file.documents()[0].doc.is_template);
+    assert_eq!(file.diagnostics().len(), 1);
+}
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check_node(n: &Node, text: &str) {
+        assert!(n.span.start <= n.span.end && n.span.end <= text.len(), "{:?} in {}", n.span, text.len());
+        assert!(text.is_char_boundary(n.span.start) && text.is_char_boundary(n.span.end));
+        for e in n.entries() {
+            check_node(&e.key, text);
+            check_node(&e.value, text);
+        }
+        n.items().iter().for_each(|i| check_node(i, text));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+        /// Any input parses without panicking, and every range is inside the text on char boundaries.
+        #[test]
+        fn any_input_parses_with_valid_ranges(pieces in prop::collection::vec(prop::sample::select(vec![
+            "a", "b: ", ":", " ", "  ", "\n", "\r\n", "\t", "---\n", "...\n", "- ", "? ", "#", "'", "\"", "\\", "[", "]", "{", "}",
+            ",", "&x ", "*x", "!t ", "!!str ", "|", ">-", "é", "😀", "\u{feff}", "{{ .V }}", "<<: ", "%YAML 1.2\n", "<<<<<<< a\n",
+        ]), 0..60)) {
+            let text = pieces.concat();
+            let file = YamlFile::parse(&text);
+            for slot in file.documents() {
+                let doc_text = &text[slot.start..slot.start + slot.doc.len];
+                if let Some(r) = &slot.doc.root { check_node(r, doc_text); }
+                for c in &slot.doc.comments { assert_eq!(&doc_text[c.span.start..c.span.end], c.text); }
+            }
+            for d in file.diagnostics() {
+                assert!(d.span.start <= d.span.end && d.span.end <= text.len());
+                assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end));
+            }
+            let _ = crate::analysis::document_symbols(&file);
+            let _ = crate::analysis::folding_ranges(&file);
+        }
+    }
+}
