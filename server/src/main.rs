@@ -7,7 +7,7 @@ const USAGE: &str = "\
 gitops-ls: language server and checker for GitOps Kubernetes YAML
 
 Usage:
-  gitops-ls [lsp]                              serve the Language Server Protocol on stdio
+  gitops-ls [lsp] [--stdio]                    serve the Language Server Protocol on stdio
   gitops-ls check PATH... [--format text|json] check files and directories, print problems
   gitops-ls --version | -V                     print the version
   gitops-ls --help | -h                        print this help
@@ -20,7 +20,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let code = match words.as_slice() {
-        [] | ["lsp"] => serve(),
+        // Clients such as vscode-languageclient append `--stdio` for the stdio transport.
+        [] | ["lsp"] | ["--stdio"] | ["lsp", "--stdio"] => serve(),
         ["--version" | "-V"] => {
             println!("gitops-ls {}", env!("CARGO_PKG_VERSION"));
             0

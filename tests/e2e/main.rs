@@ -73,6 +73,15 @@ fn diagnostics_carry_the_document_version() {
     });
     assert_eq!(cleared["diagnostics"], json!([]));
     assert_eq!(server.document_text(URI), None);
+
+    // Re-opened: fresh diagnostics follow the clear, never the other way round.
+    let seen = server.notification_count();
+    server.open(URI, 1, MANIFESTS);
+    server.await_notification("diagnostics after re-open", seen, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == URI
+            && n["params"]["version"] == 1
+    });
     server.shutdown_and_exit();
 }
 
@@ -241,4 +250,41 @@ fn symbols_folding_and_parse_count_are_served() {
         Value::Null
     );
     server.shutdown_and_exit();
+}
+
+#[test]
+fn command_line() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (Some(0), concat!("gitops-ls ", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(run(&["-V"]).1, run(&["--version"]).1);
+    let (code, stdout, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("gitops-ls check PATH"), "{stdout}");
+    for args in [
+        &["--bogus"][..],
+        &["bogus"],
+        &["lsp", "extra"],
+        &["--version", "extra"],
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(
+            stdout.is_empty() && stderr.contains("gitops-ls:"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
