@@ -92,15 +92,20 @@ impl Session {
 
     /// Opens (or re-opens) a document; returns its new sequence number.
     pub fn open(&self, uri: Uri, text: &str, version: i32) -> u64 {
-        let seq = self.bump();
         let doc = Document::new(text, version, self.encoding());
-        let entry = Entry {
-            doc,
-            seq,
-            pending: Pending::Reparse,
-            model: Arc::new(Mutex::new(None)),
-        };
-        lock(&self.docs).insert(uri, entry);
+        let mut docs = lock(&self.docs);
+        // Numbered under the lock so sequence numbers grow in the order states are stored.
+        let seq = self.bump();
+        let model = Arc::new(Mutex::new(None));
+        docs.insert(
+            uri,
+            Entry {
+                doc,
+                seq,
+                pending: Pending::Reparse,
+                model,
+            },
+        );
         seq
     }
 
@@ -112,9 +117,9 @@ impl Session {
         version: i32,
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
     ) -> Option<u64> {
-        let seq = self.bump();
         let mut docs = lock(&self.docs);
         let entry = docs.get_mut(uri)?;
+        let seq = self.bump();
         for (range, text) in changes {
             let edit = entry.doc.apply_change(range, &text);
             entry.pending.push(edit);
