@@ -185,15 +185,33 @@ fn symbols_folding_and_parse_count_are_served() {
     server.initialize(false);
     server.open(URI, 1, MANIFESTS);
     let symbols = server.request("textDocument/documentSymbol", json!({"textDocument": {"uri": URI}}));
-    assert!(symbols.is_array(), "{symbols}");
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["ConfigMap settings", "Deployment web"]);
+    let deployment = &symbols[1];
+    assert_eq!(deployment["detail"], "apps/v1");
+    // The selection is the `kind` value on line 8 (0-based).
+    assert_eq!(
+        deployment["selectionRange"],
+        json!({"start": {"line": 8, "character": 6}, "end": {"line": 8, "character": 16}})
+    );
+    let children: Vec<&str> =
+        deployment["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(children, vec!["apiVersion", "kind", "metadata", "spec"]);
     let folds = server.request("textDocument/foldingRange", json!({"textDocument": {"uri": URI}}));
-    assert!(folds.is_array(), "{folds}");
+    let lines: Vec<(u64, u64)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["startLine"].as_u64().unwrap(), f["endLine"].as_u64().unwrap()))
+        .collect();
+    for expected in [(0, 5), (2, 3), (4, 5), (7, 12), (9, 10), (11, 12)] {
+        assert!(lines.contains(&expected), "fold {expected:?} missing from {lines:?}");
+    }
     let first = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
-    assert!(first >= 2, "both documents parsed: {first}");
+    assert_eq!(first, 2, "both documents parsed once");
     server.change(URI, 2, vec![insert(12, 12, "1")]);
     let second = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
-    // Tighten to `first + 1` (only the touched document re-parsed) once `YamlFile::edit` is real.
-    assert!(second >= first, "parse count went backwards: {first} -> {second}");
+    assert_eq!(second, first + 1, "only the edited document is parsed again");
 
     // Requests for documents that are not open answer null.
     let other = json!({"textDocument": {"uri": "file:///elsewhere.yaml"}});
@@ -218,4 +236,58 @@ fn command_line() {
         assert_eq!(code, Some(2), "{args:?}");
         assert!(stdout.is_empty() && stderr.contains("gitops-ls:"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn one_keystroke_in_a_thousand_documents_reparses_one() {
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  k: v\n"));
+    }
+    let mut server = Server::start();
+    server.initialize(true);
+    server.open(URI, 1, &text);
+    server.await_diagnostics(URI, 1);
+    let before = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
+    assert_eq!(before, 1000);
+    // Line 7*500+4 is `  name: cm-500`.
+    server.change(URI, 2, vec![insert(7 * 500 + 4, 14, "7")]);
+    let diagnostics = server.await_diagnostics(URI, 2);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let after = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
+    assert_eq!(after - before, 1);
+    let symbols = server.request("textDocument/documentSymbol", json!({"textDocument": {"uri": URI}}));
+    assert_eq!(symbols.as_array().unwrap().len(), 1000);
+    assert_eq!(symbols[500]["name"], "ConfigMap cm-5007");
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn yaml_problems_are_published_on_exact_ranges() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n---\nbad: [1, 2\n---\nkind: Secret\n";
+    let mut server = Server::start();
+    server.initialize(false);
+    server.open(URI, 1, text);
+    let diagnostics = server.await_diagnostics(URI, 1);
+    let summary: Vec<(String, Value, String)> = diagnostics
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_string(), d["range"].clone(), d["severity"].to_string()))
+        .collect();
+    assert_eq!(summary.len(), 2, "{diagnostics:?}");
+    assert_eq!(summary[0].0, "duplicate-key");
+    assert_eq!(summary[0].1, json!({"start": {"line": 4, "character": 2}, "end": {"line": 4, "character": 6}}));
+    assert_eq!(summary[0].2, "1");
+    assert_eq!(summary[1].0, "yaml-syntax");
+    assert_eq!(
+        summary[1].1,
+        json!({"start": {"line": 6, "character": 5}, "end": {"line": 6, "character": 6}}),
+        "the unclosed `[`"
+    );
+    assert!(diagnostics[0]["message"].as_str().unwrap().contains("duplicate key `name`"));
+    // Fix the duplicate: the first problem goes away, the broken document's stays.
+    server.change(URI, 2, vec![json!({"range": range(4, 2, 4, 6), "text": "namespace"})]);
+    let diagnostics = server.await_diagnostics(URI, 2);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["source"], "gitops-ls");
+    server.shutdown_and_exit();
 }

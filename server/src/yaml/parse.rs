@@ -90,7 +90,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
                 broken = true;
                 doc.complete = false;
                 if first_error.is_none() {
-                    let mut d = explain_error(src, &err);
+                    let mut d = explain_error(src, &err, out.open_flow);
                     d.span = d.span.shift(base);
                     first_error = Some(d);
                 }
@@ -345,6 +345,8 @@ pub(crate) struct BuildOutput {
     pub root: Option<Node>,
     /// The error happened inside a flow collection (`[…]`, `{…}`).
     pub in_flow: bool,
+    /// Where the innermost flow collection open at the error starts (its `[` or `{`).
+    pub open_flow: Option<usize>,
     pub error: Option<(Span, String)>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -497,6 +499,10 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
         push_node(&mut stack, &mut root, node);
     }
 
+    let open_flow = stack.iter().rev().find_map(|f| match f {
+        Frame::Map { flow: true, start, .. } | Frame::Seq { flow: true, start, .. } => Some(*start),
+        _ => None,
+    });
     let in_flow = error.is_some()
         && stack.iter().any(|f| matches!(f, Frame::Map { flow: true, .. } | Frame::Seq { flow: true, .. }));
     if error.is_some() {
@@ -508,7 +514,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     } else if let Some(r) = &root {
         check_aliases(r, &mut diagnostics);
     }
-    BuildOutput { root, in_flow, error, diagnostics }
+    BuildOutput { root, in_flow, open_flow, error, diagnostics }
 }
 
 fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
@@ -693,9 +699,13 @@ fn find_glued_colon(line: &str) -> Option<usize> {
 }
 
 /// Turns saphyr's message into one a person understands, on the exact range.
-fn explain_error(text: &str, err: &(Span, String)) -> Diagnostic {
+fn explain_error(text: &str, err: &(Span, String), open_flow: Option<usize>) -> Diagnostic {
     let (span, info) = err;
     let mut span = *span;
+    // A collection left open to the end of the document: point at its opening bracket.
+    if let Some(open) = open_flow.filter(|_| text[span.start.min(text.len())..].trim().is_empty()) {
+        span = Span::new(open, open + 1);
+    }
     let line = line_span_at(text, span.start);
     let line_text = &text[line.start..line.end];
     let message = if let Some(colon) = missing_space_after_colon(text, err) {
