@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gitops_ls::analysis;
+use gitops_ls::text::{Document, Position, PositionEncoding, Range};
 use gitops_ls::yaml::YamlFile;
-use ropey::Rope;
 
 /// A realistic mix: Deployments with probes, resources and env, Services and ConfigMaps.
 pub fn manifest(min_lines: usize) -> String {
@@ -31,22 +31,23 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse", |b| b.iter(|| YamlFile::parse(black_box(text.as_str()))));
     g.finish();
 
-    // One keystroke in the middle of the file: edit the rope, re-parse the touched document.
+    // One keystroke in the middle of the file, as the server applies it: convert the LSP
+    // position, edit the rope, re-parse the touched document.
     let mut g = c.benchmark_group("edit-50k-lines");
-    let mut rope = Rope::from_str(&text);
-    let mut file = YamlFile::parse(&rope);
+    let mut doc = Document::new(&text, 1, PositionEncoding::Utf16);
+    let mut file = YamlFile::parse(&doc.rope);
     let at = text.find(&format!("name: app-{}\n", 500)).unwrap() + "name: app-5".len();
+    let pos = doc.offset_to_position(at);
+    let after = Position::new(pos.line, pos.character + 1);
     let mut inserted = false;
     g.bench_function("one-char-edit", |b| {
         b.iter(|| {
-            let ch = rope.byte_to_char(at);
-            if inserted {
-                rope.remove(ch..ch + 1);
-                file.edit(&rope, at, at + 1, 0);
+            let edit = if inserted {
+                doc.apply_change(Some(Range::new(pos, after)), "")
             } else {
-                rope.insert_char(ch, '7');
-                file.edit(&rope, at, at, 1);
-            }
+                doc.apply_change(Some(Range::new(pos, pos)), "7")
+            };
+            file.edit(&doc.rope, edit.start, edit.old_end, edit.new_len);
             inserted = !inserted;
             black_box(&file);
         })

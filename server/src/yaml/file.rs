@@ -102,7 +102,7 @@ impl YamlFile {
             let previous = if one_to_one { self.slots.get(first + i) } else { None };
             // Carry the last good tree only into the same document, grown or shrunk by the edit.
             let carried = previous.and_then(|p| {
-                let good = p.last_good.as_ref()?;
+                let good = p.good_tree()?;
                 let p_end = p.start + p.doc.len;
                 let same_doc = p.start == span.start
                     && p.start <= start
@@ -152,7 +152,7 @@ impl YamlFile {
 }
 
 fn new_slot(start: usize, doc: ParsedDocument, carried: Option<Arc<Node>>) -> DocumentSlot {
-    let last_good = if doc.complete { doc.root.clone().map(Arc::new) } else { carried };
+    let last_good = if doc.complete { None } else { carried };
     DocumentSlot { start, doc: Arc::new(doc), last_good }
 }
 

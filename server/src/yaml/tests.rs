@@ -409,7 +409,7 @@ mod props {
                 file.edit(text.as_str(), start, end, ins.len());
                 assert_same_as_fresh(&file, &text);
                 for slot in file.documents() {
-                    if let Some(good) = &slot.last_good {
+                    if let Some(good) = slot.good_tree() {
                         check_spans_in_bounds(good, slot.doc.len);
                     }
                 }

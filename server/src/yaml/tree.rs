@@ -133,13 +133,19 @@ pub struct DocumentSlot {
     /// Absolute byte offset of the document's first byte.
     pub start: usize,
     pub doc: Arc<ParsedDocument>,
-    /// The last tree of this document that parsed without error, mapped through later edits.
+    /// While the document is broken: its last tree that parsed without error, mapped through
+    /// the edits since. `None` when the document is complete (its root is the good tree).
     pub last_good: Option<Arc<Node>>,
 }
 
 impl DocumentSlot {
     pub fn span(&self) -> Span {
         Span::new(self.start, self.start + self.doc.len)
+    }
+
+    /// The current tree if the document is complete, else the last good one (if any).
+    pub fn good_tree(&self) -> Option<&Node> {
+        if self.doc.complete { self.doc.root.as_ref() } else { self.last_good.as_deref() }
     }
 }
 
