@@ -44,16 +44,29 @@ impl YamlFile {
         for span in super::split::split_documents(&whole, 0) {
             let doc = super::parse::parse_document(&whole[span.start..span.end], span.start == 0);
             file.parses += 1;
-            file.slots.push(DocumentSlot { start: span.start, last_good: doc.root.clone().filter(|_| doc.complete).map(Arc::new), doc: Arc::new(doc) });
+            file.slots.push(DocumentSlot {
+                start: span.start,
+                last_good: doc.root.clone().filter(|_| doc.complete).map(Arc::new),
+                doc: Arc::new(doc),
+            });
         }
         file
     }
 
     /// Updates the model after bytes `start..old_end` of the previous text were replaced by
     /// `new_len` bytes; `text` is the whole new text. Only documents the edit touches are re-parsed.
-    pub fn edit(&mut self, text: &(impl TextSource + ?Sized), start: usize, old_end: usize, new_len: usize) {
+    pub fn edit(
+        &mut self,
+        text: &(impl TextSource + ?Sized),
+        start: usize,
+        old_end: usize,
+        new_len: usize,
+    ) {
         let _ = (start, old_end, new_len);
-        *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
+        *self = YamlFile {
+            parses: self.parses,
+            ..YamlFile::parse(text)
+        };
     }
 
     pub fn documents(&self) -> &[DocumentSlot] {
@@ -75,7 +88,12 @@ impl YamlFile {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         self.slots
             .iter()
-            .flat_map(|s| s.doc.diagnostics.iter().map(move |d| Diagnostic { span: d.span.shift(s.start), ..d.clone() }))
+            .flat_map(|s| {
+                s.doc.diagnostics.iter().map(move |d| Diagnostic {
+                    span: d.span.shift(s.start),
+                    ..d.clone()
+                })
+            })
             .collect()
     }
 }

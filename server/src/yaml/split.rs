@@ -22,7 +22,10 @@ pub fn split_documents(text: &str, base: usize) -> Vec<Span> {
 }
 
 fn memchr_nl(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| from + p)
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| from + p)
 }
 
 pub fn is_doc_marker(line: &[u8]) -> bool {

@@ -18,7 +18,10 @@ impl Span {
         self.start == self.end
     }
     pub const fn shift(self, by: usize) -> Self {
-        Span { start: self.start + by, end: self.end + by }
+        Span {
+            start: self.start + by,
+            end: self.end + by,
+        }
     }
     pub const fn contains(self, offset: usize) -> bool {
         self.start <= offset && offset < self.end
