@@ -166,6 +166,9 @@ fn all_kinds(generator: &mut SchemaGenerator) -> Vec<post::Kind> {
     )
 }
 
+// Exactly one of these macros expands (k8s-openapi enables one version), so `version` is
+// assigned once; the late initialisation is what makes that checked by the compiler.
+#[allow(clippy::needless_late_init)]
 fn kubernetes_version() -> &'static str {
     let version: &'static str;
     k8s_openapi::k8s_if_1_33! { version = "1.33"; }
