@@ -173,7 +173,7 @@ fn whole_file(message: String, code: &'static str) -> Finding {
         column: 1,
         end_line: 1,
         end_column: 1,
-        diagnostic: Diagnostic { span: Default::default(), severity: Severity::Error, code, message },
+        diagnostic: Diagnostic::new(Default::default(), Severity::Error, code, message),
     }
 }
 

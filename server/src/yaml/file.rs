@@ -143,7 +143,7 @@ impl YamlFile {
         self.slots
             .iter()
             .flat_map(|s| {
-                s.doc.diagnostics.iter().map(move |d| Diagnostic { span: d.span.shift(s.start), ..d.clone() })
+                s.doc.diagnostics.iter().map(move |d| d.shifted(s.start))
             })
             // One note per file for templates: every document of a chart template has them.
             .filter(|d| d.code != "template" || !std::mem::replace(&mut template_noted, true))

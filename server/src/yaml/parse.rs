@@ -23,6 +23,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             span: Span::new(0, 3),
             severity: Severity::Warning,
             code: "bom",
+            fixes: Vec::new(),
             message: "the file starts with a byte order mark (U+FEFF); it is ignored here, but not every tool \
                       accepts it: save the file as UTF-8 without BOM"
                 .into(),
@@ -36,6 +37,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             span: line.shift(base),
             severity: Severity::Error,
             code: "merge-conflict",
+            fixes: Vec::new(),
             message: "merge conflict marker: resolve the conflict before committing".into(),
         });
     }
@@ -79,6 +81,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
                         span: err.0.shift(base),
                         severity: Severity::Warning,
                         code: "quoted-indentation",
+                        fixes: Vec::new(),
                         message: format!(
                             "this {what} continues on a line indented no deeper than its parent: Kubernetes \
                              accepts this, but YAML 1.2 tools reject it; indent the continuation lines"
@@ -114,6 +117,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             span: span.shift(base),
             severity: Severity::Information,
             code: "template",
+            fixes: Vec::new(),
             message: "Helm/Go template syntax ({{ … }}): this file is rendered before it is applied, so it is \
                       not checked as YAML or against schemas"
                 .into(),
@@ -144,9 +148,8 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     doc
 }
 
-fn shift_diag(mut d: Diagnostic, by: usize) -> Diagnostic {
-    d.span = d.span.shift(by);
-    d
+fn shift_diag(d: Diagnostic, by: usize) -> Diagnostic {
+    if by == 0 { d } else { d.shifted(by) }
 }
 
 fn shift_node(n: &mut Node, by: usize) {
@@ -585,6 +588,7 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
                 span: e.key.span,
                 severity: Severity::Error,
                 code: "duplicate-key",
+                fixes: Vec::new(),
                 message: format!(
                     "duplicate key `{}` (first defined on line {}): Kubernetes rejects objects with repeated keys",
                     s.value,
@@ -634,6 +638,7 @@ fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
             span: first.unwrap_or_default(),
             severity: Severity::Error,
             code: "alias",
+            fixes: Vec::new(),
             message: format!(
                 "excessive aliasing: expanding the aliases in this document would create {} nodes (limit {MAX_ALIAS_EXPANSION}); Kubernetes rejects it too",
                 if expanded == u64::MAX { "more than 10^19".to_string() } else { expanded.to_string() }
@@ -747,7 +752,7 @@ fn explain_error(text: &str, err: &(Span, String), open_flow: Option<usize>) -> 
     if span.is_empty() && span.start < text.len() {
         span = Span::new(span.start, span.start + text[span.start..].chars().next().map_or(0, char::len_utf8));
     }
-    Diagnostic { span, severity: Severity::Error, code: "yaml-syntax", message }
+    Diagnostic::new(span, Severity::Error, "yaml-syntax", message)
 }
 
 impl Span {

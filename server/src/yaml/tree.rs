@@ -45,6 +45,50 @@ pub struct Diagnostic {
     /// Stable machine-readable code, e.g. `yaml-syntax`, `duplicate-key`.
     pub code: &'static str,
     pub message: String,
+    /// Quick fixes, most likely first.
+    pub fixes: Vec<Fix>,
+}
+
+impl Diagnostic {
+    pub fn new(span: Span, severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic { span, severity, code, message: message.into(), fixes: Vec::new() }
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
+        self
+    }
+
+    /// The same diagnostic with every range moved by `by` bytes.
+    pub fn shifted(&self, by: usize) -> Self {
+        let mut d = self.clone();
+        d.span = d.span.shift(by);
+        for f in &mut d.fixes {
+            for e in &mut f.edits {
+                e.span = e.span.shift(by);
+            }
+        }
+        d
+    }
+}
+
+/// A quick fix: edits to apply together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
+impl Fix {
+    pub fn replace(title: impl Into<String>, span: Span, new_text: impl Into<String>) -> Self {
+        Fix { title: title.into(), edits: vec![TextEdit { span, new_text: new_text.into() }] }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextEdit {
+    pub span: Span,
+    pub new_text: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
