@@ -52,6 +52,20 @@ pub fn postprocess(definitions: &mut Map<String, Value>, kinds: &[Kind]) {
     fix_required(definitions);
     apply_enums(definitions);
     nullable_times(definitions);
+    any_json(definitions);
+}
+
+/// `apiextensions.v1.JSON` holds any JSON value (CRD `enum`, `default` and `example` entries
+/// are strings, numbers, lists…), but the OpenAPI document types it as an object.
+fn any_json(definitions: &mut Map<String, Value>) {
+    for (name, schema) in definitions.iter_mut() {
+        if name.ends_with(".apiextensions.v1.JSON") || name.ends_with(".apiextensions.v1beta1.JSON") {
+            if let Value::Object(s) = schema {
+                s.remove("type");
+                s.remove("additionalProperties");
+            }
+        }
+    }
 }
 
 /// Recursively: objects with known properties reject unknown ones, and "Possible enum values"

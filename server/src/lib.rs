@@ -9,3 +9,6 @@ pub mod lsp;
 pub mod schema;
 pub mod text;
 pub mod yaml;
+
+#[cfg(test)]
+pub(crate) mod test_util;

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::analysis;
+use crate::schema::{SchemaStore, ValidationOptions};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
 
 const USAGE: &str = "\
@@ -139,32 +140,51 @@ pub struct Finding {
 pub struct FileReport {
     pub path: PathBuf,
     pub findings: Vec<Finding>,
+    pub resources: usize,
 }
 
+/// Checks files on every core; work is handed out one file at a time so one huge file does
+/// not leave the other threads idle.
 pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
+    let store = SchemaStore::new();
+    let opts = ValidationOptions::default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> =
-            files.chunks(chunk).map(|c| s.spawn(move || c.iter().map(|p| check_file(p)).collect::<Vec<_>>())).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut reports: Vec<(usize, FileReport)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        mine.push((i, check_file(path, &store, &opts)));
+                    }
+                    mine
+                })
+            })
+            .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
+    });
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
 }
 
-pub fn check_file(path: &Path) -> FileReport {
-    let findings = match std::fs::read(path) {
-        Err(e) => vec![whole_file(format!("cannot read file: {e}"), "io")],
+pub fn check_file(path: &Path, store: &SchemaStore, opts: &ValidationOptions) -> FileReport {
+    let (findings, resources) = match std::fs::read(path) {
+        Err(e) => (vec![whole_file(format!("cannot read file: {e}"), "io")], 0),
         Ok(bytes) => match String::from_utf8(bytes) {
-            Err(e) => {
+            Err(e) => (
                 vec![whole_file(
                     format!("not valid UTF-8 (byte {}): YAML files must be UTF-8", e.utf8_error().valid_up_to()),
                     "encoding",
-                )]
-            }
-            Ok(text) => check_text(&text),
+                )],
+                0,
+            ),
+            Ok(text) => check_text(&text, store, opts),
         },
     };
-    FileReport { path: path.to_path_buf(), findings }
+    FileReport { path: path.to_path_buf(), findings, resources }
 }
 
 fn whole_file(message: String, code: &'static str) -> Finding {
@@ -177,20 +197,21 @@ fn whole_file(message: String, code: &'static str) -> Finding {
     }
 }
 
-/// Everything `check` reports for one file's text.
-pub fn check_text(text: &str) -> Vec<Finding> {
+/// Everything `check` reports for one file's text, and how many resources it holds.
+pub fn check_text(text: &str, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
     let file = YamlFile::parse(text);
     let index = LineIndex::new(text);
-    let mut diags = analysis::file_diagnostics(&file);
-    diags.sort_by_key(|d| (d.span.start, d.span.end));
-    diags
+    let analysis = analysis::analyze(&file, store, opts);
+    let findings = analysis
+        .diagnostics
         .into_iter()
         .map(|d| {
             let (line, column) = index.line_col(text, d.span.start);
             let (end_line, end_column) = index.line_col(text, d.span.end);
             Finding { line, column, end_line, end_column, diagnostic: d }
         })
-        .collect()
+        .collect();
+    (findings, analysis.resources)
 }
 
 struct LineIndex {
@@ -214,13 +235,18 @@ impl LineIndex {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     pub files: usize,
+    pub resources: usize,
     pub errors: usize,
     pub warnings: usize,
 }
 
 impl Summary {
     pub fn of(reports: &[FileReport]) -> Self {
-        let mut s = Summary { files: reports.len(), ..Default::default() };
+        let mut s = Summary {
+            files: reports.len(),
+            resources: reports.iter().map(|r| r.resources).sum(),
+            ..Default::default()
+        };
         for f in reports.iter().flat_map(|r| &r.findings) {
             match f.diagnostic.severity {
                 Severity::Error => s.errors += 1,
@@ -262,7 +288,8 @@ pub fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summar
     }
     writeln!(
         out,
-        "{}, {} in {}",
+        "{}, {}, {} in {}",
+        plural(summary.resources, "resource"),
         plural(summary.errors, "error"),
         plural(summary.warnings, "warning"),
         plural(summary.files, "file")
@@ -289,7 +316,12 @@ pub fn write_json(out: &mut impl Write, reports: &[FileReport], summary: &Summar
         .collect();
     let doc = serde_json::json!({
         "diagnostics": diagnostics,
-        "summary": { "files": summary.files, "errors": summary.errors, "warnings": summary.warnings },
+        "summary": {
+            "files": summary.files,
+            "resources": summary.resources,
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+        },
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -314,6 +346,7 @@ mod tests {
 
     #[test]
     fn findings_have_one_based_character_columns() {
+        let check_text = |t: &str| check_text(t, &SchemaStore::new(), &ValidationOptions::default()).0;
         let f = check_text("name: caf\u{e9}\nx: 1\nx: 2\n");
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column, f[0].end_line, f[0].end_column), (3, 1, 3, 2));

@@ -59,8 +59,35 @@ pub fn diagnostic(doc: &Document, d: &yaml::Diagnostic) -> lsp::Diagnostic {
     }
 }
 
-pub fn diagnostics(snap: &Snapshot) -> Vec<lsp::Diagnostic> {
-    analysis::file_diagnostics(&snap.yaml).iter().map(|d| diagnostic(&snap.doc, d)).collect()
+pub fn diagnostics(snap: &Snapshot, found: &[yaml::Diagnostic]) -> Vec<lsp::Diagnostic> {
+    found.iter().map(|d| diagnostic(&snap.doc, d)).collect()
+}
+
+/// Quick fixes for the diagnostics that overlap `range`.
+pub fn code_actions(snap: &Snapshot, found: &[yaml::Diagnostic], range: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
+    let start = snap.doc.position_to_offset(from_position(range.start));
+    let end = snap.doc.position_to_offset(from_position(range.end));
+    let mut out = Vec::new();
+    for d in found.iter().filter(|d| d.span.start <= end && start <= d.span.end) {
+        for (i, fix) in d.fixes.iter().enumerate() {
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| lsp::TextEdit { range: span_range(&snap.doc, e.span), new_text: e.new_text.clone() })
+                .collect();
+            let mut changes = std::collections::HashMap::new();
+            changes.insert(snap.uri.clone(), edits);
+            out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: fix.title.clone(),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic(&snap.doc, d)]),
+                edit: Some(lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                is_preferred: Some(i == 0),
+                ..Default::default()
+            }));
+        }
+    }
+    out
 }
 
 fn symbol_kind(kind: analysis::SymbolKind) -> lsp::SymbolKind {

@@ -13,6 +13,8 @@ use tracing::{debug, info, warn};
 
 use super::session::{Session, Snapshot};
 use super::{convert, guard};
+use crate::analysis;
+use crate::schema::{SchemaStore, ValidationOptions};
 
 /// How long diagnostics wait for more edits before running.
 const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -29,6 +31,8 @@ pub struct Backend {
 struct Shared {
     client: Client,
     session: Session,
+    /// Embedded kinds, workspace CRDs and compiled validators, shared by every document.
+    store: Arc<SchemaStore>,
     /// Per-document publishing gate and the sequence number last published. Publishing is
     /// serialized per URI and checks currency under the gate, so an older result can never
     /// follow a newer one. Kept after close so a late clear and a re-open stay ordered.
@@ -49,7 +53,12 @@ pub struct DebugPanicParams {
 
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
-        let shared = Arc::new(Shared { client, session: Session::new(), gates: Mutex::default() });
+        let shared = Arc::new(Shared {
+            client,
+            session: Session::new(),
+            store: Arc::new(SchemaStore::new()),
+            gates: Mutex::default(),
+        });
         Backend { shared, shutdown_requested }
     }
 
@@ -102,6 +111,11 @@ impl Backend {
 }
 
 impl Shared {
+    /// Every problem in a snapshot: YAML, then schema validation.
+    fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
+        analysis::analyze(&snap.yaml, &self.store, &ValidationOptions::default()).diagnostics
+    }
+
     fn gate(&self, uri: &Uri) -> Arc<tokio::sync::Mutex<u64>> {
         let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(gates.entry(uri.clone()).or_default())
@@ -120,7 +134,8 @@ impl Shared {
         let shared = Arc::clone(&self);
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
-            let diagnostics = convert::diagnostics(&snap);
+            let found = shared.analyze(&snap);
+            let diagnostics = convert::diagnostics(&snap, &found);
             Some((snap, diagnostics))
         })
         .await;
@@ -171,6 +186,10 @@ impl LanguageServer for Backend {
                     text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                     document_symbol_provider: Some(OneOf::Left(true)),
                     folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                    code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    })),
                     ..Default::default()
                 },
                 server_info: Some(ServerInfo {
@@ -233,5 +252,21 @@ impl LanguageServer for Backend {
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         const METHOD: &str = "textDocument/foldingRange";
         guard::request(METHOD, self.with_snapshot(METHOD, params.text_document.uri, convert::folding_ranges)).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        const METHOD: &str = "textDocument/codeAction";
+        let shared = Arc::clone(&self.shared);
+        let range = params.range;
+        guard::request(METHOD, async move {
+            let uri = params.text_document.uri;
+            guard::blocking(METHOD, move || {
+                let snap = shared.session.snapshot(&uri)?;
+                let found = shared.analyze(&snap);
+                Some(convert::code_actions(&snap, &found, range))
+            })
+            .await
+        })
+        .await
     }
 }

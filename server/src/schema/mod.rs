@@ -1,7 +1,13 @@
 //! Schemas: the embedded Kubernetes kinds, CRDs from the workspace, catalogs and modelines;
 //! which schema applies to a document and why; validation mapped back to exact ranges.
 
+pub mod deprecated;
 pub mod navigate;
 pub mod store;
+pub mod validate;
 
 pub use store::{CustomKind, Provenance, ResolvedSchema, SchemaKey, SchemaStore};
+pub use validate::{FileValidation, ValidationOptions, validate_file};
+
+#[cfg(test)]
+mod validate_tests;

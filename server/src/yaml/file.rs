@@ -142,9 +142,7 @@ impl YamlFile {
         let mut template_noted = false;
         self.slots
             .iter()
-            .flat_map(|s| {
-                s.doc.diagnostics.iter().map(move |d| d.shifted(s.start))
-            })
+            .flat_map(|s| s.doc.diagnostics.iter().map(move |d| d.shifted(s.start)))
             // One note per file for templates: every document of a chart template has them.
             .filter(|d| d.code != "template" || !std::mem::replace(&mut template_noted, true))
             .collect()

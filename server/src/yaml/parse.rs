@@ -212,16 +212,36 @@ fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Optio
         }
         let k = scalars.partition_point(|(s, _)| s.start <= at);
         let inside = if k > 0 && scalars[k - 1].0.contains(at) { Some(scalars[k - 1].1) } else { None };
+        // Helm's objects and functions; `{{ $labels.x }}` (Prometheus) or `{{path}}` (Argo) are
+        // text for another engine, inside an ordinary string.
         let helm_like = || {
             let inner = text[at + 2..].trim_start_matches('-').trim_start();
-            inner.starts_with(['.', '$'])
-                || ["if ", "else", "end", "range ", "with ", "include ", "template ", "define ", "toYaml ", "tpl "]
-                    .iter()
-                    .any(|k| inner.starts_with(k))
+            let inner = &inner[..inner.find("}}").unwrap_or(inner.len())];
+            [".Values", ".Release", ".Chart", ".Capabilities", ".Files", ".Template", "$.Values"]
+                .iter()
+                .any(|o| inner.contains(o))
+                || [
+                    "include ",
+                    "template ",
+                    "toYaml ",
+                    "tpl ",
+                    "required ",
+                    "if ",
+                    "else",
+                    "end",
+                    "range ",
+                    "with ",
+                    "define ",
+                ]
+                .iter()
+                .any(|k| inner.starts_with(k))
         };
         let is_template = match inside {
             None => true,
-            Some(ScalarStyle::Plain) => !text[..at].ends_with('$') && helm_like(),
+            Some(ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => {
+                !text[..at].ends_with('$') && helm_like()
+            }
+            // Block scalars carry configuration for other template engines (alertmanager…).
             Some(_) => false,
         };
         if is_template {

@@ -10,73 +10,13 @@ fn parse(text: &str) -> YamlFile {
     YamlFile::parse(text)
 }
 
-struct Expected {
-    span: Span,
-    severity: Severity,
-    code: String,
-    message: String,
-}
-
-fn strip_annotations(fixture: &str) -> (String, Vec<Expected>) {
-    let mut text = String::new();
-    let mut expected = Vec::new();
-    let mut prev_line_start = 0;
-    for line in fixture.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('^') {
-            let col = line.len() - trimmed.len();
-            let carets = trimmed.chars().take_while(|&c| c == '^').count();
-            let rest = trimmed[carets..].trim();
-            let (head, message) = rest.split_once(": ").unwrap_or((rest, ""));
-            let (sev, code) = head.split_once('[').map(|(s, c)| (s, c.trim_end_matches(']'))).unwrap_or((head, ""));
-            let severity = match sev {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                "info" => Severity::Information,
-                "hint" => Severity::Hint,
-                other => panic!("bad severity {other}"),
-            };
-            let start = prev_line_start + col;
-            expected.push(Expected {
-                span: Span::new(start, start + carets),
-                severity,
-                code: code.to_string(),
-                message: message.trim().to_string(),
-            });
-        } else {
-            prev_line_start = text.len();
-            text.push_str(line);
-        }
-    }
-    (text, expected)
-}
+use crate::test_util::strip_annotations;
 
 #[track_caller]
 fn check_diagnostics(fixture: &str) -> YamlFile {
     let (text, expected) = strip_annotations(fixture);
     let file = parse(&text);
-    let actual = file.diagnostics();
-    let show = |d: &Diagnostic| {
-        format!("{:?}[{}] {:?} {:?}: {}", d.severity, d.code, d.span, &text[d.span.start..d.span.end], d.message)
-    };
-    for e in &expected {
-        assert!(
-            actual.iter().any(|d| d.span == e.span
-                && d.severity == e.severity
-                && d.code == e.code
-                && d.message.contains(&e.message)),
-            "missing {:?}[{}] {:?} {:?}: {}\nactual:\n{}",
-            e.severity,
-            e.code,
-            e.span,
-            &text[e.span.start..e.span.end.min(text.len())],
-            e.message,
-            actual.iter().map(show).collect::<Vec<_>>().join("\n")
-        );
-    }
-    for d in &actual {
-        assert!(expected.iter().any(|e| d.span == e.span && d.code == e.code), "unexpected diagnostic {}", show(d));
-    }
+    crate::test_util::assert_diagnostics(&text, &expected, &file.diagnostics());
     file
 }
 
