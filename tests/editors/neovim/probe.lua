@@ -35,6 +35,9 @@ local function run()
     settings = { ['gitops-ls'] = { images = { checkTags = false } } },
     -- Send each edit at once so the test sees one didChange per keystroke batch.
     flags = { debounce_text_changes = 0 },
+    on_exit = function(code, signal)
+      obs.exit = { code = code, signal = signal }
+    end,
     on_init = function(_, result)
       obs.initialize = { serverInfo = result.serverInfo, capabilities = result.capabilities }
     end,
@@ -49,8 +52,8 @@ local function run()
   vim.lsp.buf_attach_client(buf, client_id)
   local client = vim.lsp.get_client_by_id(client_id)
 
-  if not vim.wait(TIMEOUT, function() return client.initialized end, 20) then
-    return fail('server did not finish initialize within ' .. TIMEOUT .. ' ms')
+  if not vim.wait(TIMEOUT, function() return client.initialized or obs.exit ~= nil end, 20) or not client.initialized then
+    return fail(obs.exit and ("server exited with code " .. obs.exit.code .. " before initialize") or ("server did not finish initialize within " .. TIMEOUT .. " ms"))
   end
 
   -- Waits for a publish after the `seen`-th one that satisfies `pred`; returns the last one's diagnostics.
