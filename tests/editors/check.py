@@ -58,7 +58,8 @@ def checks(o):
     yield "lsp-core", "typed duplicate key: error diagnostic on line 9", bool(dup) and dup[0].get("severity") == 1, after
 
     undo = o.get("diagnostics_after_undo")
-    yield "lsp-core", "undo: the duplicate-key diagnostic goes away", isinstance(undo, list) and not any(map(is_dup, undo)), undo
+    # Only meaningful once the duplicate was reported at all.
+    yield "lsp-core", "undo: the duplicate-key diagnostic goes away", bool(dup) and isinstance(undo, list) and not any(map(is_dup, undo)), undo
 
     syms = o.get("symbols")
     names = [s.get("name") for s in flatten(syms if isinstance(syms, list) else [])]
