@@ -63,6 +63,7 @@ count extension "$unit_pass" "${unit_fail:-0}" $((SECONDS - t))
 t=$SECONDS
 if (cd "$ext" && npm run -s package >&2); then
   export VSIX="$ext/gitops-ls-linux-x64.vsix"
+  rm -f "$ARTIFACTS_DIR/vscode/results.json" # never count an earlier run's results
   "$here/vscode/run.sh"
   count_results vscode "$ARTIFACTS_DIR/vscode/results.json" $((SECONDS - t))
 else
@@ -72,6 +73,7 @@ fi
 
 for editor in neovim emacs; do
   t=$SECONDS
+  rm -f "$ARTIFACTS_DIR/$editor/results.json"
   "$here/$editor/run.sh"
   count_results "$editor" "$ARTIFACTS_DIR/$editor/results.json" $((SECONDS - t))
 done

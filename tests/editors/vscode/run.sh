@@ -27,9 +27,14 @@ install_code_server() {
   # @vscode/ripgrep's postinstall downloads rg unless the binary is already there.
   mkdir -p "$vscode/node_modules/@vscode/ripgrep/bin"
   cp "$(command -v rg)" "$vscode/node_modules/@vscode/ripgrep/bin/rg"
-  (cd "$vscode" && npm_config_yes=true nice -n 10 npm rebuild </dev/null)
-  (cd "$here" && npm_config_yes=true nice -n 10 npm rebuild </dev/null)
-  [ -f "$vscode/node_modules/node-pty/build/Release/pty.node" ] || { log "native modules did not build"; exit 1; }
+  # Builds the native modules (node-gyp) with the lifecycle scripts now allowed.
+  # As root, code-server's postinstall insists on --unsafe-perm (which npm 11 only passes on
+  # as this variable); it installs VS Code's built-in extensions and links bin/ and node_modules.asar.
+  export npm_config_unsafe_perm=true npm_config_yes=true
+  (cd "$vscode" && nice -n 10 npm rebuild </dev/null)
+  (cd "$here" && nice -n 10 npm rebuild </dev/null)
+  [ -f "$vscode/node_modules/node-pty/build/Release/pty.node" ] && [ -e "$vscode/node_modules.asar" ] ||
+    { log "code-server install is incomplete (native modules or postinstall)"; exit 1; }
   echo "$CODE_SERVER_VERSION" > "$STAMP"
   log "code-server installed in $((SECONDS - t0)) s"
 }
