@@ -153,6 +153,23 @@ async function main() {
   const itemShown = await item.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
   const itemText = itemShown ? (await item.first().innerText()).trim() : '';
   record('schema-info', 'status bar names the Deployment schema', itemShown, itemText || 'item hidden');
+  // Clicking it opens the schema source: an editor tab (file) or a browser page (http).
+  let opened = '';
+  if (itemShown) {
+    const tabs = page.locator('.tabs-container .tab');
+    const before = await tabs.count();
+    await item.first().click();
+    const end = Date.now() + 8000;
+    while (!opened && Date.now() < end) {
+      if ((await tabs.count()) > before) opened = `tab ${(await tabs.last().innerText()).trim()}`;
+      else if (page.context().pages().length > 1) opened = `page ${page.context().pages().at(-1).url()}`;
+      else await page.waitForTimeout(200);
+    }
+    await shot('4-schema-source');
+    for (const p of page.context().pages().slice(1)) await p.close();
+    if (opened.startsWith('tab')) await page.keyboard.press(`${isCtrl}+W`);
+  }
+  record('schema-info', 'clicking the status-bar item opens the schema source', !!opened, opened || 'nothing opened');
 
   const word = page.locator('.monaco-editor .view-line span', { hasText: /^replicas$/ }).first();
   let hoverText = '';
@@ -162,7 +179,7 @@ async function main() {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     hoverText = await textOf(page, '.monaco-hover:not(.hidden)', /desired pods/i, 8000);
   }
-  await shot('4-hover');
+  await shot('5-hover');
   record('schema-hover', 'hovering `replicas` shows its schema description', /desired pods/i.test(hoverText), hoverText.replace(/\s+/g, ' ').slice(0, 200));
   await page.keyboard.press('Escape');
 
@@ -175,7 +192,7 @@ async function main() {
   await page.keyboard.press('Enter');
   await page.keyboard.press(`${isCtrl}+Space`);
   const labels = await completionLabels(page, 8000);
-  await shot('5-completion');
+  await shot('6-completion');
   const wanted = ['strategy', 'minReadySeconds'];
   record('schema-completion', 'Ctrl+Space in `spec:` lists strategy and minReadySeconds', wanted.every((w) => labels.includes(w)), `got: ${labels.slice(0, 12).join(', ') || 'no suggestions'}`);
   await page.keyboard.press('Escape');
@@ -185,7 +202,7 @@ async function main() {
   mkdirSync(join(dirs.ws, '.vscode'), { recursive: true });
   writeFileSync(join(dirs.ws, '.vscode/settings.json'), JSON.stringify({ 'gitops-ls.server.path': '/nonexistent/gitops-ls' }));
   const warn = await textOf(page, '.notifications-toasts', 'is not usable', 20000);
-  await shot('6-bad-setting-warning');
+  await shot('7-bad-setting-warning');
   record('extension', 'bad gitops-ls.server.path with bundled binary: warning, falls back', /server\.path.*\/nonexistent\/gitops-ls.*is not usable.*Using the binary bundled/s.test(warn), warn.replace(/\s+/g, ' ').slice(0, 240));
 
   // Then without the bundled binary (as in a package for another platform): one clear error.
@@ -194,7 +211,7 @@ async function main() {
   await clearNotifications(page);
   await runCommand(page, 'gitops-ls: Restart Server');
   const err = await textOf(page, '.notifications-toasts', 'no working language server binary', 20000);
-  await shot('7-no-binary-error');
+  await shot('8-no-binary-error');
   const toasts = await page.locator('.notifications-toasts .notification-toast').count();
   record(
     'extension',
