@@ -1,6 +1,8 @@
 //! Pure features computed from the YAML model, in byte offsets.
 
+pub mod kustomize;
 mod symbols;
+pub mod workspace;
 pub use symbols::*;
 
 use crate::schema::{SchemaStore, ValidationOptions, validate_file};

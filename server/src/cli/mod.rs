@@ -1,23 +1,29 @@
-//! The `check` command: the analysis engine as a CLI for CI, with text and JSON output.
+//! The `check` command: the analysis engine as a CLI for CI.
 
+mod output;
+
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::analysis;
+pub use output::{Format, Summary, severity_name, write_report};
+
+use crate::analysis::{self, kustomize};
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
 
 const USAGE: &str = "\
-usage: gitops-ls check [--format text|json] PATH...
+usage: gitops-ls check [OPTIONS] PATH...
 
-Checks every *.yaml and *.yml file under each PATH (directories are walked, .git is skipped).
+Checks every *.yaml and *.yml file under each PATH (directories are walked, .git is skipped):
+YAML problems, then every Kubernetes resource against its schema (built-in kinds, and the
+CustomResourceDefinitions found in the checked files).
+
+Options:
+  -f, --format FORMAT   text (default), json, sarif (code scanning) or github (workflow annotations)
+  -h, --help            print this help
+
 Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage errors.";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug)]
 pub struct Options {
@@ -46,17 +52,16 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let reports = check_files(&files);
+    let summary = Summary::of(&reports);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let summary = Summary::of(&reports);
-    let written = match opts.format {
-        Format::Text => write_text(&mut out, &reports, &summary),
-        Format::Json => write_json(&mut out, &reports, &summary),
-    };
-    if let Err(e) = written.and_then(|_| out.flush()) {
+    if let Err(e) = write_report(&mut out, opts.format, &reports, &summary).and_then(|_| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("gitops-ls check: cannot write output: {e}");
         }
+    }
+    if opts.format != Format::Text && opts.format != Format::Json {
+        eprintln!("{}", summary.line());
     }
     if summary.errors > 0 { 1 } else { 0 }
 }
@@ -69,9 +74,9 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--format" | "-f" => {
-                format = parse_format(it.next().ok_or("--format needs a value (text or json)")?)?;
+                format = Format::parse(it.next().ok_or("--format needs a value (text, json, sarif or github)")?)?;
             }
-            s if s.starts_with("--format=") => format = parse_format(&s["--format=".len()..])?,
+            s if s.starts_with("--format=") => format = Format::parse(&s["--format=".len()..])?,
             "--" => paths.extend(it.by_ref().map(PathBuf::from)),
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option `{s}`")),
             s => paths.push(PathBuf::from(s)),
@@ -81,14 +86,6 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         return Err("no PATH given".into());
     }
     Ok(Some(Options { format, paths }))
-}
-
-fn parse_format(v: &str) -> Result<Format, String> {
-    match v {
-        "text" => Ok(Format::Text),
-        "json" => Ok(Format::Json),
-        other => Err(format!("unknown format `{other}` (expected text or json)")),
-    }
 }
 
 fn is_yaml(p: &Path) -> bool {
@@ -120,7 +117,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             if entry.file_name() != ".git" {
                 walk(&path, out);
             }
-        } else if (ft.is_file() || ft.is_symlink()) && is_yaml(&path) && path.is_file() {
+        } else if (ft.is_file() || ft.is_symlink())
+            && (is_yaml(&path) || kustomize::is_kustomization_file(&path))
+            && path.is_file()
+        {
             out.push(path);
         }
     }
@@ -143,22 +143,26 @@ pub struct FileReport {
     pub resources: usize,
 }
 
-/// Checks files on every core; work is handed out one file at a time so one huge file does
-/// not leave the other threads idle.
-pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
-    let store = SchemaStore::new();
-    let opts = ValidationOptions::default();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+/// A file read and parsed in the first pass.
+enum Loaded {
+    Parsed { text: String, file: YamlFile },
+    Failed(Finding),
+}
+
+/// Runs `f` over `items` on every core, handing out one item at a time so a huge file does
+/// not leave the other threads idle; results come back in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut reports: Vec<(usize, FileReport)> = std::thread::scope(|s| {
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((i, check_file(path, &store, &opts)));
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
                     }
                     mine
                 })
@@ -166,25 +170,67 @@ pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
-pub fn check_file(path: &Path, store: &SchemaStore, opts: &ValidationOptions) -> FileReport {
-    let (findings, resources) = match std::fs::read(path) {
-        Err(e) => (vec![whole_file(format!("cannot read file: {e}"), "io")], 0),
+/// Checks files in two passes: parse everything (and learn the repository's CRDs and
+/// Kustomize patches), then validate each file.
+pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
+    let loaded = parallel_map(files, |p| load(p));
+    let store = SchemaStore::new();
+    let mut patches = HashSet::new();
+    for (path, l) in files.iter().zip(&loaded) {
+        let Loaded::Parsed { text, file } = l else { continue };
+        register_crds(&store, path, text, file);
+        if kustomize::is_kustomization_file(path) {
+            let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+            patches.extend(kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(&dir, p)));
+        }
+    }
+    let pairs: Vec<(&PathBuf, &Loaded)> = files.iter().zip(&loaded).collect();
+    parallel_map(&pairs, |(path, l)| {
+        let (findings, resources) = match l {
+            Loaded::Failed(f) => (vec![f.clone()], 0),
+            Loaded::Parsed { text, file } => {
+                let opts = ValidationOptions { partial: patches.contains(&absolute(path)), ..Default::default() };
+                findings_for(text, file, &store, &opts)
+            }
+        };
+        FileReport { path: (*path).clone(), findings, resources }
+    })
+}
+
+/// The CRDs a file defines become schemas for the whole check.
+fn register_crds(store: &SchemaStore, path: &Path, text: &str, file: &YamlFile) {
+    let source = path.display().to_string();
+    let line_of =
+        |offset: usize| text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let kinds = analysis::workspace::crd_kinds(file, &source, line_of);
+    if !kinds.is_empty() {
+        store.set_custom_kinds(&source, kinds);
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    kustomize::join_normalized(Path::new("/"), &abs.to_string_lossy())
+}
+
+fn load(path: &Path) -> Loaded {
+    match std::fs::read(path) {
+        Err(e) => Loaded::Failed(whole_file(format!("cannot read file: {e}"), "io")),
         Ok(bytes) => match String::from_utf8(bytes) {
-            Err(e) => (
-                vec![whole_file(
-                    format!("not valid UTF-8 (byte {}): YAML files must be UTF-8", e.utf8_error().valid_up_to()),
-                    "encoding",
-                )],
-                0,
-            ),
-            Ok(text) => check_text(&text, store, opts),
+            Err(e) => Loaded::Failed(whole_file(
+                format!("not valid UTF-8 (byte {}): YAML files must be UTF-8", e.utf8_error().valid_up_to()),
+                "encoding",
+            )),
+            Ok(text) => {
+                let file = YamlFile::parse(text.as_str());
+                Loaded::Parsed { text, file }
+            }
         },
-    };
-    FileReport { path: path.to_path_buf(), findings, resources }
+    }
 }
 
 fn whole_file(message: String, code: &'static str) -> Finding {
@@ -199,9 +245,12 @@ fn whole_file(message: String, code: &'static str) -> Finding {
 
 /// Everything `check` reports for one file's text, and how many resources it holds.
 pub fn check_text(text: &str, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
-    let file = YamlFile::parse(text);
+    findings_for(text, &YamlFile::parse(text), store, opts)
+}
+
+fn findings_for(text: &str, file: &YamlFile, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
     let index = LineIndex::new(text);
-    let analysis = analysis::analyze(&file, store, opts);
+    let analysis = analysis::analyze(file, store, opts);
     let findings = analysis
         .diagnostics
         .into_iter()
@@ -232,101 +281,6 @@ impl LineIndex {
     }
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub files: usize,
-    pub resources: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
-impl Summary {
-    pub fn of(reports: &[FileReport]) -> Self {
-        let mut s = Summary {
-            files: reports.len(),
-            resources: reports.iter().map(|r| r.resources).sum(),
-            ..Default::default()
-        };
-        for f in reports.iter().flat_map(|r| &r.findings) {
-            match f.diagnostic.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
-                _ => {}
-            }
-        }
-        s
-    }
-}
-
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Information => "info",
-        Severity::Hint => "hint",
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
-}
-
-pub fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
-    for r in reports {
-        for f in &r.findings {
-            writeln!(
-                out,
-                "{}:{}:{}: {}: {} [{}]",
-                r.path.display(),
-                f.line,
-                f.column,
-                severity_name(f.diagnostic.severity),
-                f.diagnostic.message,
-                f.diagnostic.code
-            )?;
-        }
-    }
-    writeln!(
-        out,
-        "{}, {}, {} in {}",
-        plural(summary.resources, "resource"),
-        plural(summary.errors, "error"),
-        plural(summary.warnings, "warning"),
-        plural(summary.files, "file")
-    )
-}
-
-pub fn write_json(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
-    let diagnostics: Vec<serde_json::Value> = reports
-        .iter()
-        .flat_map(|r| {
-            r.findings.iter().map(move |f| {
-                serde_json::json!({
-                    "path": r.path.display().to_string(),
-                    "line": f.line,
-                    "column": f.column,
-                    "endLine": f.end_line,
-                    "endColumn": f.end_column,
-                    "severity": severity_name(f.diagnostic.severity),
-                    "code": f.diagnostic.code,
-                    "message": f.diagnostic.message,
-                })
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "diagnostics": diagnostics,
-        "summary": {
-            "files": summary.files,
-            "resources": summary.resources,
-            "errors": summary.errors,
-            "warnings": summary.warnings,
-        },
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +295,7 @@ mod tests {
         assert!(parse_args(&args(&["--bogus", "x"])).is_err());
         assert!(parse_args(&args(&["--format", "xml", "x"])).is_err());
         assert_eq!(parse_args(&args(&["--format=json", "a", "b"])).unwrap().unwrap().paths.len(), 2);
+        assert_eq!(parse_args(&args(&["-f", "sarif", "a"])).unwrap().unwrap().format, Format::Sarif);
         assert!(parse_args(&args(&["--help"])).unwrap().is_none());
     }
 
