@@ -291,3 +291,47 @@ fn yaml_problems_are_published_on_exact_ranges() {
     assert_eq!(diagnostics[0]["source"], "gitops-ls");
     server.shutdown_and_exit();
 }
+
+#[test]
+fn schema_diagnostics_quick_fixes_and_schema_info() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    example.com/on: yes\nspec:\n  replica: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx\n";
+    let mut server = Server::start();
+    server.initialize(false);
+    server.open(URI, 1, text);
+    let diagnostics = server.await_diagnostics(URI, 1);
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["yaml11-type", "unknown-field"], "{diagnostics:?}");
+    assert_eq!(
+        diagnostics[1]["range"],
+        json!({"start": {"line": 7, "character": 2}, "end": {"line": 7, "character": 9}})
+    );
+    assert!(diagnostics[1]["message"].as_str().unwrap().contains("did you mean `replicas`?"));
+
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI}, "range": range(7, 3, 7, 3), "context": {"diagnostics": []}}),
+    );
+    let action = &actions[0];
+    assert_eq!(action["title"], "Change to `replicas`");
+    assert_eq!(action["kind"], "quickfix");
+    let edit = &action["edit"]["changes"][URI][0];
+    assert_eq!(edit["range"], json!({"start": {"line": 7, "character": 2}, "end": {"line": 7, "character": 9}}));
+    assert_eq!(edit["newText"], "replicas");
+
+    let quote = server.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI}, "range": range(5, 21, 5, 21), "context": {"diagnostics": []}}),
+    );
+    assert_eq!(quote[0]["edit"]["changes"][URI][0]["newText"], "\"yes\"");
+
+    // Apply both fixes: the document is clean.
+    server.change(URI, 2, vec![json!({"range": range(7, 2, 7, 9), "text": "replicas"})]);
+    server.change(URI, 3, vec![json!({"range": range(5, 20, 5, 23), "text": "\"yes\""})]);
+    assert_eq!(server.await_diagnostics(URI, 3), Vec::<Value>::new());
+
+    let info = server.request("gitops-ls/schemaInfo", json!({"uri": URI}));
+    assert_eq!(info["label"], "apps/v1 Deployment");
+    assert!(info["source"].as_str().unwrap().starts_with("embedded Kubernetes 1."), "{info}");
+    assert!(info["sourceUri"].as_str().unwrap().ends_with("#deployment-v1-apps"), "{info}");
+    server.shutdown_and_exit();
+}

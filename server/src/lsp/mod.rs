@@ -45,6 +45,7 @@ pub async fn serve_stdio() -> i32 {
     let (service, socket) = LspService::build(move |client| Backend::new(client, flag))
         .custom_method("gitops-ls/parseCount", Backend::parse_count)
         .custom_method("gitops-ls/documentText", Backend::document_text)
+        .custom_method("gitops-ls/schemaInfo", Backend::schema_info)
         .custom_method("gitops-ls/debugPanic", Backend::debug_panic)
         .finish();
     tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;

@@ -44,6 +44,13 @@ pub struct UriParams {
     pub uri: Uri,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SchemaInfoParams {
+    pub uri: Uri,
+    #[serde(default)]
+    pub position: Option<Position>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct DebugPanicParams {
     /// Panic on a blocking-pool thread instead of inside the async handler.
@@ -83,6 +90,22 @@ impl Backend {
         guard::request(METHOD, async {
             let count = self.with_snapshot(METHOD, params.uri, |s| s.yaml.parse_count()).await?;
             count.ok_or_else(|| Error::invalid_params("document is not open"))
+        })
+        .await
+    }
+
+    /// `gitops-ls/schemaInfo`: which schema applies to the document (at `position`, if given).
+    pub async fn schema_info(&self, params: SchemaInfoParams) -> Result<Option<serde_json::Value>> {
+        const METHOD: &str = "gitops-ls/schemaInfo";
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async move {
+            let found = guard::blocking(METHOD, move || {
+                let snap = shared.session.snapshot(&params.uri)?;
+                let offset = params.position.map(|p| snap.doc.position_to_offset(convert::from_position(p)));
+                analysis::schema_info(&snap.yaml, &shared.store, offset)
+            })
+            .await?;
+            Ok(found.map(|i| serde_json::json!({"label": i.label, "source": i.source, "sourceUri": i.source_uri})))
         })
         .await
     }

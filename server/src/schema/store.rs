@@ -189,3 +189,42 @@ impl SchemaStore {
 pub fn builtin_version() -> &'static str {
     gitops_ls_schemas::document().get("x-kubernetes-version").and_then(Value::as_str).unwrap_or("unknown")
 }
+
+/// The Kubernetes API reference page of a built-in kind, for the embedded schema's version.
+pub fn api_reference_url(api_version: &str, kind: &str) -> Option<String> {
+    let info = gitops_ls_schemas::kind_info(api_version, kind)?;
+    let group =
+        if info.group.is_empty() { "core".to_string() } else { info.group.split('.').next().unwrap_or("").to_string() };
+    Some(format!(
+        "https://kubernetes.io/docs/reference/generated/kubernetes-api/v{}/#{}-{}-{}",
+        builtin_version(),
+        kind.to_ascii_lowercase(),
+        info.version,
+        group
+    ))
+}
+
+impl ResolvedSchema {
+    /// Where the schema can be read: a CRD file, a schema file or URL, or the API reference.
+    pub fn source_uri(&self) -> Option<String> {
+        let to_uri = |s: &str| {
+            if s.contains("://") {
+                s.to_string()
+            } else {
+                let abs = std::path::Path::new(s);
+                format!("file://{}", if abs.is_absolute() { abs.display().to_string() } else { s.to_string() })
+            }
+        };
+        match &self.provenance {
+            Provenance::Embedded { .. } => match &self.key {
+                SchemaKey::Builtin { api_version, kind } => api_reference_url(api_version, kind),
+                _ => None,
+            },
+            Provenance::WorkspaceCrd { file, .. } => Some(to_uri(file)),
+            Provenance::Catalog { path } => Some(to_uri(path)),
+            Provenance::KubernetesVersion { location, .. } => Some(to_uri(location)),
+            Provenance::Modeline { location } | Provenance::Setting { location, .. } => Some(to_uri(location)),
+            Provenance::Authored { .. } => None,
+        }
+    }
+}
