@@ -1,7 +1,10 @@
 //! Schemas: the embedded Kubernetes kinds, CRDs from the workspace, catalogs and modelines;
 //! which schema applies to a document and why; validation mapped back to exact ranges.
 
+pub mod catalog;
+pub mod crd;
 pub mod deprecated;
+pub mod modeline;
 pub mod navigate;
 pub mod store;
 pub mod validate;
