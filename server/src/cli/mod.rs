@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 pub use output::{Format, Summary, severity_name, write_report};
 
 use crate::analysis::{self, kustomize};
+use crate::schema::store::StoreSettings;
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
 
@@ -20,8 +21,14 @@ YAML problems, then every Kubernetes resource against its schema (built-in kinds
 CustomResourceDefinitions found in the checked files).
 
 Options:
-  -f, --format FORMAT   text (default), json, sarif (code scanning) or github (workflow annotations)
-  -h, --help            print this help
+  -f, --format FORMAT            text (default), json, sarif (code scanning) or github (annotations)
+      --kubernetes-version VER   validate built-in kinds against Kubernetes VER (e.g. 1.30) instead of
+                                 the embedded schemas, loaded from --schema-location
+      --schema-location LOC      directory or URL template of kubeconform-layout schemas (repeatable;
+                                 default: kubeconform's public mirror)
+      --crd-catalog DIR          CRD schemas in {group}/{kind}_{version}.json layout, for custom kinds
+                                 whose CRD is not in the checked files
+  -h, --help                     print this help
 
 Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage errors.";
 
@@ -29,6 +36,7 @@ Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage er
 pub struct Options {
     pub format: Format,
     pub paths: Vec<PathBuf>,
+    pub schemas: StoreSettings,
 }
 
 /// Runs `gitops-ls check` with the arguments after `check`; returns the exit code.
@@ -51,7 +59,7 @@ pub fn run(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let reports = check_files(&files);
+    let reports = check_files(&files, &opts.schemas);
     let summary = Summary::of(&reports);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -69,8 +77,30 @@ pub fn run(args: &[String]) -> i32 {
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut format = Format::Text;
     let mut paths = Vec::new();
+    let mut schemas = StoreSettings { cache_dir: default_cache_dir(), ..Default::default() };
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value =
+            |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
+        match flag {
+            "--kubernetes-version" => {
+                schemas.kubernetes_version = Some(value("--kubernetes-version")?);
+                continue;
+            }
+            "--schema-location" => {
+                schemas.schema_locations.push(value("--schema-location")?);
+                continue;
+            }
+            "--crd-catalog" => {
+                schemas.crd_catalog = Some(PathBuf::from(value("--crd-catalog")?));
+                continue;
+            }
+            _ => {}
+        }
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--format" | "-f" => {
@@ -85,7 +115,15 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     if paths.is_empty() {
         return Err("no PATH given".into());
     }
-    Ok(Some(Options { format, paths }))
+    Ok(Some(Options { format, paths, schemas }))
+}
+
+/// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("gitops-ls").join("schemas"))
 }
 
 fn is_yaml(p: &Path) -> bool {
@@ -176,9 +214,10 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 
 /// Checks files in two passes: parse everything (and learn the repository's CRDs and
 /// Kustomize patches), then validate each file.
-pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
+pub fn check_files(files: &[PathBuf], settings: &StoreSettings) -> Vec<FileReport> {
     let loaded = parallel_map(files, |p| load(p));
     let store = SchemaStore::new();
+    store.configure(settings.clone());
     let mut patches = HashSet::new();
     for (path, l) in files.iter().zip(&loaded) {
         let Loaded::Parsed { text, file } = l else { continue };
@@ -193,7 +232,11 @@ pub fn check_files(files: &[PathBuf]) -> Vec<FileReport> {
         let (findings, resources) = match l {
             Loaded::Failed(f) => (vec![f.clone()], 0),
             Loaded::Parsed { text, file } => {
-                let opts = ValidationOptions { partial: patches.contains(&absolute(path)), ..Default::default() };
+                let opts = ValidationOptions {
+                    partial: patches.contains(&absolute(path)),
+                    path: Some((*path).clone()),
+                    ..Default::default()
+                };
                 findings_for(text, file, &store, &opts)
             }
         };

@@ -1,7 +1,10 @@
 //! Which schema applies to a document, and why; compiled validators cached per schema.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use super::catalog::{self, KubeconformSource, LoadError};
 
 use serde_json::Value;
 
@@ -87,9 +90,41 @@ pub struct CustomKind {
     pub provenance: Provenance,
 }
 
+/// Where schemas come from besides the embedded kinds and workspace CRDs; from the settings
+/// or the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// Validate built-in kinds against this Kubernetes version instead of the embedded one.
+    pub kubernetes_version: Option<String>,
+    /// kubeconform-layout schema locations (directories or URL templates), tried in order.
+    pub schema_locations: Vec<String>,
+    /// A CRD catalog directory (`{group}/{kind}_{version}.json`).
+    pub crd_catalog: Option<PathBuf>,
+    /// Glob (matched against the file path) to schema location (file or URL).
+    pub associations: Vec<(String, String)>,
+    /// Downloaded schemas are kept here.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// kubeconform's default location for other Kubernetes versions.
+pub const DEFAULT_SCHEMA_LOCATION: &str = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master";
+
+/// The outcome of looking up a schema.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    Found(ResolvedSchema),
+    /// No schema is known for this kind.
+    Missing,
+    /// A configured source could not provide it; the message says why.
+    Failed(String),
+}
+
 /// Schemas known to the analysis: embedded kinds plus custom kinds registered by source.
 #[derive(Default)]
 pub struct SchemaStore {
+    settings: RwLock<StoreSettings>,
+    /// Schemas loaded from files, URLs, catalogs and other Kubernetes versions, by location.
+    loaded: Mutex<HashMap<String, Result<Arc<Value>, String>>>,
     /// Custom kinds by source (a CRD file's URI/path, or a catalog); replaced whole when the
     /// source changes, so an edited CRD updates its kinds live.
     custom: RwLock<HashMap<String, Vec<CustomKind>>>,
@@ -100,6 +135,160 @@ pub struct SchemaStore {
 impl SchemaStore {
     pub fn new() -> Self {
         SchemaStore::default()
+    }
+
+    /// Applies new settings; schemas loaded under the old ones are dropped.
+    pub fn configure(&self, settings: StoreSettings) {
+        let mut current = self.settings.write().unwrap_or_else(PoisonError::into_inner);
+        if *current == settings {
+            return;
+        }
+        *current = settings;
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.validators
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|k, _| matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization));
+    }
+
+    pub fn settings(&self) -> StoreSettings {
+        self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Loads (once) a schema by key, remembering failures so a broken URL is not retried on
+    /// every keystroke.
+    fn load_cached(
+        &self,
+        key: &str,
+        load: impl FnOnce() -> Result<Option<Value>, LoadError>,
+    ) -> Option<Result<Arc<Value>, String>> {
+        if let Some(hit) = self.loaded.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
+            return Some(hit.clone());
+        }
+        let result = match load() {
+            Ok(None) => return None,
+            Ok(Some(v)) => Ok(Arc::new(v)),
+            Err(e) => Err(e.to_string()),
+        };
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string(), result.clone());
+        Some(result)
+    }
+
+    /// The schema at a location named by a modeline or a setting (file path or URL).
+    pub fn load_location(&self, location: &str, document_path: Option<&Path>, provenance: Provenance) -> Lookup {
+        let cache_dir = self.settings().cache_dir;
+        let key = match super::modeline::resolve_location(location, document_path) {
+            super::modeline::SchemaLocation::File(p) => format!("file:{}", p.display()),
+            super::modeline::SchemaLocation::Url(u) => u,
+        };
+        match self.load_cached(&key, || catalog::load_schema(location, document_path, cache_dir.as_deref()).map(Some)) {
+            Some(Ok(schema)) => Lookup::Found(ResolvedSchema {
+                key: SchemaKey::Location(key.clone()),
+                schema,
+                provenance,
+                label: location.to_string(),
+            }),
+            Some(Err(e)) => Lookup::Failed(e),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// The schema for a file by the glob associations in the settings, if one matches.
+    pub fn association(&self, path: &Path) -> Option<Lookup> {
+        let settings = self.settings();
+        let text = path.to_string_lossy().replace('\\', "/");
+        let (glob, location) = settings.associations.iter().find(|(g, _)| glob_matches(g, &text))?;
+        let provenance = Provenance::Setting { glob: glob.clone(), location: location.clone() };
+        Some(self.load_location(location, Some(path), provenance))
+    }
+
+    /// The schema for a resource: a workspace CRD, then the configured Kubernetes version or
+    /// the embedded kinds, then the CRD catalog.
+    pub fn lookup_kind(&self, api_version: &str, kind: &str) -> Lookup {
+        if let Some(found) = self.custom_kind(api_version, kind) {
+            return Lookup::Found(found);
+        }
+        let settings = self.settings();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let other_version = settings
+            .kubernetes_version
+            .as_deref()
+            .filter(|v| normalize_version(v) != normalize_version(builtin_version()));
+        let is_builtin_group = gitops_ls_schemas::kinds().any(|k| k.group == group);
+        if let (Some(kv), true) = (other_version, is_builtin_group) {
+            let locations = if settings.schema_locations.is_empty() {
+                vec![DEFAULT_SCHEMA_LOCATION.to_string()]
+            } else {
+                settings.schema_locations.clone()
+            };
+            let mut failures = Vec::new();
+            for location in &locations {
+                let source = KubeconformSource {
+                    location: location.clone(),
+                    kubernetes_version: kv.to_string(),
+                    cache_dir: settings.cache_dir.clone(),
+                };
+                let key = format!("kubeconform|{location}|{kv}|{api_version}|{kind}");
+                match self.load_cached(&key, || source.load(group, version, kind)) {
+                    Some(Ok(schema)) => {
+                        return Lookup::Found(ResolvedSchema {
+                            key: SchemaKey::Location(key),
+                            schema,
+                            provenance: Provenance::KubernetesVersion {
+                                version: kv.to_string(),
+                                location: location.clone(),
+                            },
+                            label: format!("{api_version} {kind}"),
+                        });
+                    }
+                    Some(Err(e)) => failures.push(e),
+                    None => {}
+                }
+            }
+            // Never fall back silently to another version's schema.
+            return match failures.is_empty() {
+                true => Lookup::Missing,
+                false => Lookup::Failed(failures.join("; ")),
+            };
+        }
+        if let Some(found) = self.builtin(api_version, kind) {
+            return Lookup::Found(found);
+        }
+        if let Some(dir) = &settings.crd_catalog {
+            let key = format!("catalog|{}|{api_version}|{kind}", dir.display());
+            let path = catalog::catalog_lookup(dir, group, version, kind);
+            match self.load_cached(&key, || catalog::load_from_catalog(dir, group, version, kind)) {
+                Some(Ok(schema)) => {
+                    return Lookup::Found(ResolvedSchema {
+                        key: SchemaKey::Location(key),
+                        schema,
+                        provenance: Provenance::Catalog {
+                            path: path.map_or_else(|| dir.display().to_string(), |p| p.display().to_string()),
+                        },
+                        label: format!("{api_version} {kind}"),
+                    });
+                }
+                Some(Err(e)) => return Lookup::Failed(e),
+                None => {}
+            }
+        }
+        Lookup::Missing
+    }
+
+    /// The authored kustomization.yaml schema.
+    pub fn kustomization(&self) -> ResolvedSchema {
+        static SCHEMA: std::sync::OnceLock<Arc<Value>> = std::sync::OnceLock::new();
+        let schema = SCHEMA.get_or_init(|| {
+            Arc::new(
+                serde_json::from_str(include_str!("../../../schemas/kustomization.json")).unwrap_or(Value::Bool(true)),
+            )
+        });
+        ResolvedSchema {
+            key: SchemaKey::Kustomization,
+            schema: Arc::clone(schema),
+            provenance: Provenance::Authored { name: "kustomization.yaml".into() },
+            label: "Kustomization".into(),
+        }
     }
 
     /// Replaces every custom kind that came from `source` (an empty list removes them).
@@ -122,9 +311,16 @@ impl SchemaStore {
         self.custom.read().unwrap_or_else(PoisonError::into_inner).values().flatten().cloned().collect()
     }
 
-    /// The schema for a resource by `apiVersion` and `kind`: a workspace CRD first (so a
-    /// repository can shadow a built-in), then the embedded kinds.
+    /// The schema for a resource by `apiVersion` and `kind`, if one is available.
     pub fn resolve_kind(&self, api_version: &str, kind: &str) -> Option<ResolvedSchema> {
+        match self.lookup_kind(api_version, kind) {
+            Lookup::Found(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// A workspace CRD's schema (so a repository can shadow a built-in).
+    fn custom_kind(&self, api_version: &str, kind: &str) -> Option<ResolvedSchema> {
         let custom = self.custom.read().unwrap_or_else(PoisonError::into_inner);
         let mut sources: Vec<&String> = custom.keys().collect();
         sources.sort();
@@ -142,8 +338,7 @@ impl SchemaStore {
                 });
             }
         }
-        drop(custom);
-        self.builtin(api_version, kind)
+        None
     }
 
     pub fn builtin(&self, api_version: &str, kind: &str) -> Option<ResolvedSchema> {
@@ -226,5 +421,92 @@ impl ResolvedSchema {
             Provenance::Modeline { location } | Provenance::Setting { location, .. } => Some(to_uri(location)),
             Provenance::Authored { .. } => None,
         }
+    }
+}
+
+fn normalize_version(v: &str) -> String {
+    let v = v.trim_start_matches('v');
+    let mut parts: Vec<&str> = v.split('.').collect();
+    parts.truncate(2);
+    parts.join(".")
+}
+
+/// Glob matching for associations: `*` within a path segment, `**` across segments, `?` one
+/// character. A pattern without `/` matches the file name anywhere.
+pub fn glob_matches(pattern: &str, path: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                if rest.is_empty() {
+                    return true;
+                }
+                (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && go(rest, &s[i..])) || go(rest, s)
+            }
+            Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| go(&p[1..], &s[i..])),
+            Some(b'?') => !s.is_empty() && s[0] != b'/' && go(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    let path = path.trim_start_matches("./");
+    if !pattern.contains('/') {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        return go(pattern.as_bytes(), name.as_bytes());
+    }
+    let pattern = pattern.trim_start_matches("./");
+    go(pattern.as_bytes(), path.as_bytes())
+        || (!pattern.starts_with('/')
+            && (0..path.len()).any(|i| path.as_bytes()[i] == b'/' && go(pattern.as_bytes(), &path.as_bytes()[i + 1..])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("*.yaml", "/r/apps/web.yaml"));
+        assert!(glob_matches("apps/**/*.yaml", "/r/apps/a/b/web.yaml"));
+        assert!(glob_matches("apps/*.yaml", "/r/apps/web.yaml"));
+        assert!(!glob_matches("apps/*.yaml", "/r/apps/a/web.yaml"));
+        assert!(glob_matches("**/values*.yaml", "/r/chart/values-prod.yaml"));
+        assert!(!glob_matches("*.yml", "/r/a.yaml"));
+        assert!(glob_matches("/r/**", "/r/x/y.yaml"));
+    }
+
+    #[test]
+    fn another_kubernetes_version_never_falls_back_silently() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SchemaStore::new();
+        store.configure(StoreSettings {
+            kubernetes_version: Some("1.29".into()),
+            schema_locations: vec![dir.path().display().to_string()],
+            ..Default::default()
+        });
+        match store.lookup_kind("apps/v1", "Deployment") {
+            Lookup::Failed(msg) => assert!(msg.contains("1.29"), "{msg}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let vdir = dir.path().join("v1.29.0-standalone-strict");
+        std::fs::create_dir_all(&vdir).unwrap();
+        std::fs::write(
+            vdir.join("deployment-apps-v1.json"),
+            r#"{"type": "object", "properties": {"spec": {"type": "object"}}}"#,
+        )
+        .unwrap();
+        store.configure(StoreSettings {
+            kubernetes_version: Some("v1.29.0".into()),
+            schema_locations: vec![dir.path().display().to_string()],
+            ..Default::default()
+        });
+        match store.lookup_kind("apps/v1", "Deployment") {
+            Lookup::Found(r) => {
+                assert_eq!(r.provenance.describe(), format!("Kubernetes v1.29.0 from {}", dir.path().display()))
+            }
+            other => panic!("expected the 1.29 schema, got {other:?}"),
+        }
+        // CRD groups are not looked up there.
+        assert!(matches!(store.lookup_kind("example.com/v1", "Widget"), Lookup::Missing));
     }
 }

@@ -2,12 +2,15 @@
 //! error back to the exact range: the key of an unknown field, the value of a wrong value, the
 //! parent key of a missing field.
 
+use std::path::PathBuf;
+
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use super::deprecated;
+use super::modeline::{ModelineSchema, find_modeline};
 use super::navigate::{self, Segment};
-use super::store::{ResolvedSchema, SchemaStore};
+use super::store::{Lookup, Provenance, ResolvedSchema, SchemaStore};
 use crate::yaml::{Diagnostic, DocumentSlot, Fix, Node, NodeKind, ScalarStyle, ScalarValue, Severity, Span, YamlFile};
 
 /// How one file is validated. Built by the edges from settings and the workspace.
@@ -19,11 +22,13 @@ pub struct ValidationOptions {
     pub partial: bool,
     /// Most problems reported per document; the rest would be noise after a bad paste.
     pub max_problems: usize,
+    /// The file's path: for `kustomization.yaml`, modeline paths and glob associations.
+    pub path: Option<PathBuf>,
 }
 
 impl Default for ValidationOptions {
     fn default() -> Self {
-        ValidationOptions { unknown_kind: Some(Severity::Warning), partial: false, max_problems: 100 }
+        ValidationOptions { unknown_kind: Some(Severity::Warning), partial: false, max_problems: 100, path: None }
     }
 }
 
@@ -51,7 +56,33 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
     }
     let Some(root) = &doc.root else { return };
     let mut diags = Vec::new();
-    if is_list(root) {
+    let path = opts.path.as_deref();
+    // A modeline overrides everything for its document; `$schema=none` turns validation off.
+    if let Some((modeline, span)) = find_modeline(&doc.comments) {
+        if let ModelineSchema::Location(location) = modeline {
+            let provenance = Provenance::Modeline { location: location.clone() };
+            match store.load_location(&location, path, provenance) {
+                Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, &mut diags),
+                Lookup::Failed(msg) => diags.push(Diagnostic::new(span, Severity::Warning, "schema-load", msg)),
+                Lookup::Missing => diags.push(Diagnostic::new(
+                    span,
+                    Severity::Warning,
+                    "schema-load",
+                    format!("schema `{location}` not found"),
+                )),
+            }
+        }
+    } else if let Some(lookup) = path.and_then(|p| store.association(p)) {
+        match lookup {
+            Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, &mut diags),
+            Lookup::Failed(msg) => {
+                diags.push(Diagnostic::new(first_key_span(root), Severity::Warning, "schema-load", msg))
+            }
+            Lookup::Missing => {}
+        }
+    } else if is_kustomization(root, path) {
+        validate_whole(root, &store.kustomization(), store, opts, &mut diags);
+    } else if is_list(root) {
         // `kind: List`: each item is a resource of its own.
         if let Some(items) = root.get("items") {
             for (i, item) in items.items().iter().enumerate() {
@@ -70,6 +101,39 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.truncate(opts.max_problems);
     out.diagnostics.extend(diags.into_iter().map(|d| d.shifted(slot.start)));
+}
+
+/// `kustomization.yaml` by its name, or a document that says it is a Kustomize kind.
+fn is_kustomization(root: &Node, path: Option<&std::path::Path>) -> bool {
+    let api = root.get("apiVersion").and_then(Node::as_str);
+    let kind = root.get("kind").and_then(Node::as_str);
+    let by_kind = api.is_some_and(|a| a.starts_with("kustomize.config.k8s.io/"))
+        && matches!(kind, Some("Kustomization" | "Component"));
+    let by_name = path.is_some_and(crate::analysis::kustomize::is_kustomization_file) && (api.is_none() || by_kind);
+    by_kind || by_name
+}
+
+fn first_key_span(root: &Node) -> Span {
+    root.entries().first().map_or(root.span, |e| e.key.span)
+}
+
+/// Validates a document against a schema chosen for the whole file (modeline, setting, or
+/// the kustomization schema): no resource rules.
+fn validate_whole(
+    root: &Node,
+    resolved: &ResolvedSchema,
+    store: &SchemaStore,
+    opts: &ValidationOptions,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Ok(mut instance) = crate::yaml::to_json(root) else { return };
+    drop_nulls(&mut instance);
+    let kind = match root.get("kind").and_then(Node::as_str) {
+        Some(k) => k.to_string(),
+        None if resolved.key == super::store::SchemaKey::Kustomization => "Kustomization".to_string(),
+        None => String::new(),
+    };
+    check_schema(root, &instance, resolved, &kind, &[], store, opts, diags);
 }
 
 fn is_list(root: &Node) -> bool {
@@ -155,11 +219,18 @@ fn validate_resource(
         diags.push(d);
         return true;
     }
-    let Some(resolved) = store.resolve_kind(api_version, kind) else {
-        if let Some(severity) = opts.unknown_kind {
-            diags.push(unknown_kind(api_version, kind, api_entry, kind_entry, severity));
+    let resolved = match store.lookup_kind(api_version, kind) {
+        Lookup::Found(r) => r,
+        Lookup::Missing => {
+            if let Some(severity) = opts.unknown_kind {
+                diags.push(unknown_kind(api_version, kind, api_entry, kind_entry, severity));
+            }
+            return true;
         }
-        return true;
+        Lookup::Failed(msg) => {
+            diags.push(Diagnostic::new(kind_entry.value.span, Severity::Error, "schema-load", msg));
+            return true;
+        }
     };
     let Ok(mut instance) = crate::yaml::to_json(node) else { return true };
     // `key:` with no value decodes to the field's zero value: the API server treats it as absent.
@@ -375,7 +446,8 @@ impl ErrorContext<'_> {
     /// `Deployment.spec.replicas` (with `[]` for list items).
     fn where_(&self) -> String {
         let full: Vec<Segment> = self.prefix.iter().chain(self.path.iter()).cloned().collect();
-        navigate::display_path(self.kind, &full)
+        let shown = navigate::display_path(self.kind, &full);
+        if shown.is_empty() { "the document".to_string() } else { shown }
     }
 
     /// The value's range, or the deepest existing ancestor's (merged values have no range of their own).

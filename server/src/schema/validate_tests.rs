@@ -500,3 +500,154 @@ automountServiceAccountToken: \"false\"
 ",
     );
 }
+
+#[test]
+fn modelines_choose_or_disable_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.schema.json"),
+        r#"{"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}"#,
+    )
+    .unwrap();
+    let opts = ValidationOptions { path: Some(dir.path().join("app.yaml")), ..Default::default() };
+    run(
+        "\
+# yaml-language-server: $schema=./app.schema.json
+name: web
+port: http
+      ^^^^ error[wrong-type]: port must be an integer
+---
+# yaml-language-server: $schema=none
+apiVersion: apps/v1
+kind: Deployment
+spec: {replica: 1}
+---
+# yaml-language-server: $schema=./missing.json
+^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[schema-load]: missing.json
+a: 1
+",
+        &SchemaStore::new(),
+        &opts,
+    );
+}
+
+#[test]
+fn kustomization_files_use_the_authored_schema() {
+    let opts = ValidationOptions { path: Some("apps/kustomization.yaml".into()), ..Default::default() };
+    run(
+        "\
+resources:
+  - deployment.yaml
+resource:
+^^^^^^^^ error[unknown-field]: unknown field `resource` in Kustomization; did you mean `resources`?
+  - service.yaml
+replicas:
+  - name: web
+    count: \"3\"
+           ^^^ error[wrong-type]: must be an integer
+",
+        &SchemaStore::new(),
+        &opts,
+    );
+}
+
+#[test]
+fn glob_associations_from_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("values.schema.json");
+    std::fs::write(&schema, r#"{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}"#).unwrap();
+    let store = SchemaStore::new();
+    store.configure(super::store::StoreSettings {
+        associations: vec![("**/values*.yaml".into(), schema.display().to_string())],
+        ..Default::default()
+    });
+    let opts = ValidationOptions { path: Some(dir.path().join("chart/values-prod.yaml")), ..Default::default() };
+    run("replicaCount: two\n              ^^^ error[wrong-type]: replicaCount must be an integer\n", &store, &opts);
+}
+
+#[test]
+fn workspace_crds_validate_their_custom_resources() {
+    let store = SchemaStore::new();
+    for (name, text) in [
+        (
+            "kustomizations",
+            include_str!("../../../tests/fixtures/crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml"),
+        ),
+        ("helmreleases", include_str!("../../../tests/fixtures/crds/helm.toolkit.fluxcd.io_helmreleases.yaml")),
+        ("rootsyncs", include_str!("../../../tests/fixtures/crds/configsync.gke.io_rootsyncs.yaml")),
+        ("applicationsets", include_str!("../../../tests/fixtures/crds/argoproj.io_applicationsets.yaml")),
+    ] {
+        let kinds = crate::analysis::workspace::crd_kinds(&YamlFile::parse(text), name, |_| 1);
+        assert!(!kinds.is_empty(), "{name}");
+        store.set_custom_kinds(name, kinds);
+    }
+    run(
+        "\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+^^^^ error[missing-field]: missing required field `prune` (boolean) in Kustomization.spec
+  interval: 10m
+  path: ./apps
+  prun: true
+  ^^^^ error[unknown-field]: unknown field `prun` in Kustomization.spec; did you mean `prune`?
+  sourceRef:
+    kind: GitRepository
+    name: platform
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  interval: 5m
+  chart:
+    spec:
+      chart: podinfo
+      sourceRef: {kind: HelmRepository, name: podinfo}
+  values:
+    anything: [goes, here]
+---
+apiVersion: configsync.gke.io/v1beta1
+kind: RootSync
+metadata:
+  name: root-sync
+  namespace: config-management-system
+spec:
+  sourceFormat: unstructured
+  git:
+    repo: https://github.com/example/config
+    branch: main
+    auth: none
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: apps
+spec:
+  generators:
+    - git:
+        repoURL: https://github.com/example/config
+        revision: HEAD
+        directories:
+          - path: apps/*
+  template:
+    metadata:
+      name: '{{path.basename}}'
+    spec:
+      project: default
+      source:
+        repoURL: https://github.com/example/config
+        targetRevision: HEAD
+        path: '{{path}}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: '{{path.basename}}'
+",
+        &store,
+        &ValidationOptions::default(),
+    );
+}
