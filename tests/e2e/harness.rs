@@ -126,6 +126,24 @@ impl Server {
         response.get("error").cloned().unwrap_or_else(|| panic!("{method} should fail, got {response}"))
     }
 
+    /// `initialize` (with a workspace folder and initialization options) + `initialized`.
+    pub fn initialize_workspace(&mut self, root: &std::path::Path, options: Value) -> Value {
+        let uri = format!("file://{}", root.display());
+        let params = json!({
+            "processId": null,
+            "rootUri": uri,
+            "workspaceFolders": [{"uri": uri, "name": "repo"}],
+            "initializationOptions": options,
+            "capabilities": {
+                "general": {"positionEncodings": ["utf-16"]},
+                "textDocument": {"publishDiagnostics": {"versionSupport": true}}
+            }
+        });
+        let result = self.request("initialize", params);
+        self.notify("initialized", json!({}));
+        result["capabilities"].clone()
+    }
+
     /// `initialize` + `initialized`; returns the server's capabilities.
     pub fn initialize(&mut self, utf8: bool) -> Value {
         let encodings = if utf8 { json!(["utf-8", "utf-16"]) } else { json!(["utf-16"]) };

@@ -335,3 +335,75 @@ fn schema_diagnostics_quick_fixes_and_schema_info() {
     assert!(info["sourceUri"].as_str().unwrap().ends_with("#deployment-v1-apps"), "{info}");
     server.shutdown_and_exit();
 }
+
+fn file_uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}
+
+#[test]
+fn workspace_crds_patches_and_settings() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("crds")).unwrap();
+    std::fs::create_dir_all(root.join("apps")).unwrap();
+    let crd = include_str!("../fixtures/crds/stable.example.com_crontabs.yaml");
+    std::fs::write(root.join("crds/crontab.yaml"), crd).unwrap();
+    std::fs::write(
+        root.join("apps/kustomization.yaml"),
+        "resources: [deploy.yaml]\npatches:\n  - path: replicas.yaml\n",
+    )
+    .unwrap();
+
+    let mut server = Server::start();
+    server.initialize_workspace(root, json!({"gitops-ls": {"validation": {"unknownKindSeverity": "off"}}}));
+
+    // A custom resource is validated against the CRD found on disk.
+    let cr_uri = file_uri(&root.join("apps/cron.yaml"));
+    let cr = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: c\nspec:\n  cronSpec: \"* * * * */5\"\n  image: my-cron\n  replica: 1\n";
+    server.open(&cr_uri, 1, cr);
+    let found = server.await_notification("unknown-field on the CR", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == cr_uri.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["code"] == "unknown-field"))
+    });
+    let diags = found.1["diagnostics"].as_array().unwrap().clone();
+    let diag = diags.iter().find(|d| d["code"] == "unknown-field").unwrap();
+    assert!(diag["message"].as_str().unwrap().contains("did you mean `replicas`?"), "{diag}");
+
+    // Editing the open CRD changes the CR's validation live: allow `replica`.
+    let crd_uri = file_uri(&root.join("crds/crontab.yaml"));
+    server.open(&crd_uri, 1, crd);
+    let at = crd.find("                replicas:").expect("replicas in the CRD");
+    let line = crd[..at].matches('\n').count() as u32;
+    server.change(&crd_uri, 2, vec![json!({"range": range(line, 16, line, 24), "text": "replica"})]);
+    server.await_notification("the CR re-validated clean", found.0 + 1, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == cr_uri.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(|d| d.is_empty())
+    });
+
+    // The kustomization's patch is a partial object: no missing required fields.
+    let patch_uri = file_uri(&root.join("apps/replicas.yaml"));
+    server.open(&patch_uri, 1, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n");
+    assert_eq!(server.await_diagnostics(&patch_uri, 1), Vec::<Value>::new());
+    // The same file not used as a patch is missing `selector` and `template`.
+    let other_uri = file_uri(&root.join("apps/other.yaml"));
+    server.open(&other_uri, 1, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n");
+    assert_eq!(server.await_diagnostics(&other_uri, 1).len(), 2);
+
+    // Settings: unknown kinds were off; turning them on re-publishes with the warning.
+    let unknown_uri = file_uri(&root.join("apps/widget.yaml"));
+    server.open(&unknown_uri, 1, "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n");
+    assert_eq!(server.await_diagnostics(&unknown_uri, 1), Vec::<Value>::new());
+    let before = server.notification_count();
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"gitops-ls": {"validation": {"unknownKindSeverity": "error"}}}}),
+    );
+    let (_, n) = server.await_notification("unknown-kind after the settings change", before, |n| {
+        n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == unknown_uri.as_str()
+    });
+    assert_eq!(n["diagnostics"][0]["code"], "unknown-kind");
+    assert_eq!(n["diagnostics"][0]["severity"], 1);
+    server.shutdown_and_exit();
+}

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod guard;
 pub mod server;
 pub mod session;
+pub mod workspace;
 
 use std::io::IsTerminal;
 use std::sync::Arc;

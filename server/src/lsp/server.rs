@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -12,8 +12,10 @@ use tower_lsp_server::{Client, LanguageServer};
 use tracing::{debug, info, warn};
 
 use super::session::{Session, Snapshot};
+use super::workspace::{Workspace, uri_path};
 use super::{convert, guard};
 use crate::analysis;
+use crate::config::Settings;
 use crate::schema::{SchemaStore, ValidationOptions};
 
 /// How long diagnostics wait for more edits before running.
@@ -33,10 +35,21 @@ struct Shared {
     session: Session,
     /// Embedded kinds, workspace CRDs and compiled validators, shared by every document.
     store: Arc<SchemaStore>,
+    /// CRDs and Kustomize patches of the repository.
+    workspace: Workspace,
+    settings: RwLock<Settings>,
+    /// What the client can do, learnt at `initialize`.
+    client_caps: RwLock<ClientCaps>,
     /// Per-document publishing gate and the sequence number last published. Publishing is
     /// serialized per URI and checks currency under the gate, so an older result can never
     /// follow a newer one. Kept after close so a late clear and a re-open stay ordered.
     gates: Mutex<HashMap<Uri, Arc<tokio::sync::Mutex<u64>>>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct ClientCaps {
+    configuration: bool,
+    watched_files_registration: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +77,9 @@ impl Backend {
             client,
             session: Session::new(),
             store: Arc::new(SchemaStore::new()),
+            workspace: Workspace::default(),
+            settings: RwLock::default(),
+            client_caps: RwLock::default(),
             gates: Mutex::default(),
         });
         Backend { shared, shutdown_requested }
@@ -136,7 +152,60 @@ impl Backend {
 impl Shared {
     /// Every problem in a snapshot: YAML, then schema validation.
     fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
-        analysis::analyze(&snap.yaml, &self.store, &ValidationOptions::default()).diagnostics
+        let path = uri_path(&snap.uri);
+        let opts = ValidationOptions {
+            partial: path.as_deref().is_some_and(|p| self.workspace.is_patch(p)),
+            path,
+            ..self.settings.read().unwrap_or_else(PoisonError::into_inner).validation_options()
+        };
+        analysis::analyze(&snap.yaml, &self.store, &opts).diagnostics
+    }
+
+    /// Learns CRDs and patch references from an open document; true when other documents'
+    /// validation may have changed.
+    fn learn(&self, snap: &Snapshot) -> bool {
+        let path = uri_path(&snap.uri);
+        let rope = &snap.doc.rope;
+        let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
+        self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), &snap.yaml, line_of)
+    }
+
+    /// Re-validates every open document (after settings or the repository's CRDs changed).
+    fn refresh_all(self: &Arc<Self>, except: Option<&Uri>) {
+        for (uri, seq) in self.session.touch_all(except) {
+            self.schedule_diagnostics(uri, seq);
+        }
+    }
+
+    fn apply_settings(self: &Arc<Self>, settings: Settings) {
+        let cache_dir = crate::cli::default_cache_dir();
+        self.store.configure(settings.store_settings(cache_dir));
+        let changed = {
+            let mut current = self.settings.write().unwrap_or_else(PoisonError::into_inner);
+            let changed = *current != settings;
+            *current = settings;
+            changed
+        };
+        if changed {
+            info!("settings changed; validating open documents again");
+            self.refresh_all(None);
+        }
+    }
+
+    /// Asks the client for the `gitops-ls` section, if it supports `workspace/configuration`.
+    async fn pull_settings(self: &Arc<Self>) {
+        if !self.client_caps.read().unwrap_or_else(PoisonError::into_inner).configuration {
+            return;
+        }
+        let items = vec![ConfigurationItem { scope_uri: None, section: Some("gitops-ls".into()) }];
+        match self.client.configuration(items).await {
+            Ok(values) => {
+                if let Some(v) = values.first().filter(|v| !v.is_null()) {
+                    self.apply_settings(Settings::from_json(v));
+                }
+            }
+            Err(e) => warn!("workspace/configuration failed: {e}"),
+        }
     }
 
     fn gate(&self, uri: &Uri) -> Arc<tokio::sync::Mutex<u64>> {
@@ -157,13 +226,17 @@ impl Shared {
         let shared = Arc::clone(&self);
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
+            let crds_changed = shared.learn(&snap);
             let found = shared.analyze(&snap);
             let diagnostics = convert::diagnostics(&snap, &found);
-            Some((snap, diagnostics))
+            Some((snap, diagnostics, crds_changed))
         })
         .await;
-        if let Ok(Some((snap, diagnostics))) = computed {
+        if let Ok(Some((snap, diagnostics, crds_changed))) = computed {
             self.publish(&snap, diagnostics).await;
+            if crds_changed {
+                self.refresh_all(Some(&snap.uri));
+            }
         }
     }
 
@@ -197,6 +270,28 @@ impl LanguageServer for Backend {
             let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref());
             let encoding = convert::negotiate_encoding(offered);
             self.session().set_encoding(encoding);
+            let ws = params.capabilities.workspace.as_ref();
+            *self.shared.client_caps.write().unwrap_or_else(PoisonError::into_inner) = ClientCaps {
+                configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
+                watched_files_registration: ws
+                    .and_then(|w| w.did_change_watched_files.as_ref())
+                    .and_then(|d| d.dynamic_registration)
+                    .unwrap_or(false),
+            };
+            #[allow(deprecated)] // rootUri is what older clients send
+            let mut roots: Vec<_> = params
+                .workspace_folders
+                .iter()
+                .flatten()
+                .filter_map(|f| uri_path(&f.uri))
+                .chain(params.root_uri.as_ref().and_then(uri_path))
+                .collect();
+            roots.sort();
+            roots.dedup();
+            self.shared.workspace.set_roots(roots);
+            if let Some(opts) = &params.initialization_options {
+                self.shared.apply_settings(Settings::from_json(opts));
+            }
             info!(?encoding, "initializing");
             let sync = TextDocumentSyncOptions {
                 open_close: Some(true),
@@ -221,6 +316,83 @@ impl LanguageServer for Backend {
                 }),
                 offset_encoding: None,
             })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let shared = Arc::clone(&self.shared);
+        guard::notification("initialized", async move {
+            shared.pull_settings().await;
+            if shared.client_caps.read().unwrap_or_else(PoisonError::into_inner).watched_files_registration {
+                let options = DidChangeWatchedFilesRegistrationOptions {
+                    watchers: ["**/*.yaml", "**/*.yml", "**/Kustomization"]
+                        .into_iter()
+                        .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.into()), kind: None })
+                        .collect(),
+                };
+                let registration = Registration {
+                    id: "gitops-ls-watch".into(),
+                    method: "workspace/didChangeWatchedFiles".into(),
+                    register_options: serde_json::to_value(options).ok(),
+                };
+                if let Err(e) = shared.client.register_capability(vec![registration]).await {
+                    warn!("cannot watch files: {e}");
+                }
+            }
+            // Learn the repository's CRDs and patches in the background, then re-validate.
+            let scan = Arc::clone(&shared);
+            let scanned = tokio::task::spawn_blocking(move || {
+                let open: std::collections::HashSet<_> =
+                    scan.session.open_documents().iter().filter_map(|(u, _)| uri_path(u)).collect();
+                scan.workspace.scan(&scan.store, &open)
+            })
+            .await;
+            if scanned.is_ok_and(|n| n > 0) {
+                shared.refresh_all(None);
+            }
+        })
+        .await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let shared = Arc::clone(&self.shared);
+        guard::notification("workspace/didChangeConfiguration", async move {
+            // Pull-model clients send `null` here and answer workspace/configuration instead.
+            let pushed = params.settings.get("gitops-ls").is_some();
+            if pushed {
+                shared.apply_settings(Settings::from_json(&params.settings));
+            } else {
+                shared.pull_settings().await;
+            }
+        })
+        .await
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let shared = Arc::clone(&self.shared);
+        guard::notification("workspace/didChangeWatchedFiles", async move {
+            let work = Arc::clone(&shared);
+            let changed = guard::blocking("workspace/didChangeWatchedFiles", move || {
+                let mut changed = false;
+                for event in params.changes {
+                    // An open document's text wins over the disk.
+                    if work.session.is_open(&event.uri) {
+                        continue;
+                    }
+                    let Some(path) = uri_path(&event.uri) else { continue };
+                    changed |= if event.typ == FileChangeType::DELETED {
+                        work.workspace.remove_file(&work.store, &event.uri, Some(&path))
+                    } else {
+                        work.workspace.load_from_disk(&work.store, &path)
+                    };
+                }
+                Some(changed)
+            })
+            .await;
+            if matches!(changed, Ok(Some(true))) {
+                shared.refresh_all(None);
+            }
         })
         .await
     }
@@ -257,7 +429,17 @@ impl LanguageServer for Backend {
         guard::notification("textDocument/didClose", async {
             let uri = params.text_document.uri;
             if self.session().close(&uri) {
-                self.shared.clear_diagnostics(uri);
+                self.shared.clear_diagnostics(uri.clone());
+                // The file on disk is what the repository has again.
+                let shared = Arc::clone(&self.shared);
+                let changed = guard::blocking("textDocument/didClose", move || {
+                    let path = uri_path(&uri)?;
+                    Some(shared.workspace.load_from_disk(&shared.store, &path))
+                })
+                .await;
+                if matches!(changed, Ok(Some(true))) {
+                    self.shared.refresh_all(None);
+                }
             }
         })
         .await

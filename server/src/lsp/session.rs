@@ -118,6 +118,25 @@ impl Session {
         Some(seq)
     }
 
+    /// Every open document and its current sequence number.
+    pub fn open_documents(&self) -> Vec<(Uri, u64)> {
+        lock(&self.docs).iter().map(|(u, e)| (u.clone(), e.seq)).collect()
+    }
+
+    /// Gives every open document (but `except`) a new sequence number, text unchanged, so
+    /// results computed against new settings or CRDs count as newer than the last published.
+    pub fn touch_all(&self, except: Option<&Uri>) -> Vec<(Uri, u64)> {
+        let mut docs = lock(&self.docs);
+        let mut out = Vec::new();
+        for (uri, entry) in docs.iter_mut() {
+            if Some(uri) != except {
+                entry.seq = self.bump();
+                out.push((uri.clone(), entry.seq));
+            }
+        }
+        out
+    }
+
     pub fn close(&self, uri: &Uri) -> bool {
         lock(&self.docs).remove(uri).is_some()
     }

@@ -306,6 +306,11 @@ impl SchemaStore {
             .retain(|k, _| !matches!(k, SchemaKey::Custom { source: s, .. } if s == source));
     }
 
+    /// The custom kinds one source registered.
+    pub fn custom_kinds_from(&self, source: &str) -> Vec<CustomKind> {
+        self.custom.read().unwrap_or_else(PoisonError::into_inner).get(source).cloned().unwrap_or_default()
+    }
+
     /// Every custom kind, for completion of `kind` and `apiVersion` values.
     pub fn custom_kinds(&self) -> Vec<CustomKind> {
         self.custom.read().unwrap_or_else(PoisonError::into_inner).values().flatten().cloned().collect()

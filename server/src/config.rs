@@ -1,0 +1,149 @@
+//! Settings, as the editor sends them (`workspace/configuration` section `gitops-ls`,
+//! `initializationOptions`, `didChangeConfiguration`). Unknown or malformed values fall back to
+//! the defaults: a typo in settings.json must not stop the server.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::schema::ValidationOptions;
+use crate::schema::store::StoreSettings;
+use crate::yaml::Severity;
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Settings {
+    pub kubernetes_version: Option<String>,
+    pub schemas: SchemaSettings,
+    pub validation: ValidationSettings,
+    pub images: ImageSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SchemaSettings {
+    pub locations: Vec<String>,
+    pub crd_catalog: Option<String>,
+    pub associations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ValidationSettings {
+    /// `error`, `warning`, `information`, `hint` or `off`.
+    pub unknown_kind_severity: String,
+    pub strict: bool,
+}
+
+impl Default for ValidationSettings {
+    fn default() -> Self {
+        ValidationSettings { unknown_kind_severity: "warning".into(), strict: true }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ImageSettings {
+    pub check_tags: bool,
+    pub insecure_registries: Vec<String>,
+    pub cache_ttl_seconds: u64,
+    pub completion_timeout_ms: u64,
+}
+
+impl Default for ImageSettings {
+    fn default() -> Self {
+        ImageSettings {
+            check_tags: true,
+            insecure_registries: Vec::new(),
+            cache_ttl_seconds: 3600,
+            completion_timeout_ms: 300,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    pub level: Option<String>,
+}
+
+impl Settings {
+    /// Reads settings from a JSON value, field by field, so one bad value only resets itself.
+    pub fn from_json(v: &Value) -> Settings {
+        let v = v.get("gitops-ls").unwrap_or(v);
+        let mut s = Settings::default();
+        let Value::Object(map) = v else { return s };
+        if let Some(k) = map.get("kubernetesVersion") {
+            s.kubernetes_version = match k {
+                Value::String(x) if !x.trim().is_empty() => Some(x.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+        }
+        if let Some(x) = map.get("schemas").and_then(|x| serde_json::from_value(x.clone()).ok()) {
+            s.schemas = x;
+        }
+        if let Some(x) = map.get("validation").and_then(|x| serde_json::from_value(x.clone()).ok()) {
+            s.validation = x;
+        }
+        if let Some(x) = map.get("images").and_then(|x| serde_json::from_value(x.clone()).ok()) {
+            s.images = x;
+        }
+        if let Some(x) = map.get("log").and_then(|x| serde_json::from_value(x.clone()).ok()) {
+            s.log = x;
+        }
+        s
+    }
+
+    pub fn unknown_kind_severity(&self) -> Option<Severity> {
+        match self.validation.unknown_kind_severity.to_ascii_lowercase().as_str() {
+            "error" => Some(Severity::Error),
+            "information" | "info" => Some(Severity::Information),
+            "hint" => Some(Severity::Hint),
+            "off" | "none" | "ignore" => None,
+            _ => Some(Severity::Warning),
+        }
+    }
+
+    pub fn store_settings(&self, cache_dir: Option<PathBuf>) -> StoreSettings {
+        StoreSettings {
+            kubernetes_version: self.kubernetes_version.clone(),
+            schema_locations: self.schemas.locations.clone(),
+            crd_catalog: self.schemas.crd_catalog.as_ref().map(PathBuf::from),
+            associations: self.schemas.associations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            cache_dir,
+        }
+    }
+
+    pub fn validation_options(&self) -> ValidationOptions {
+        ValidationOptions { unknown_kind: self.unknown_kind_severity(), ..Default::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_extension_shape_and_survives_bad_values() {
+        let s = Settings::from_json(&json!({"gitops-ls": {
+            "kubernetesVersion": 1.3,
+            "schemas": {"locations": ["/s"], "crdCatalog": "/c", "associations": {"*.yaml": "/x.json"}},
+            "validation": {"unknownKindSeverity": "off"},
+            "images": "not an object",
+        }}));
+        assert_eq!(s.kubernetes_version.as_deref(), Some("1.3"));
+        assert_eq!(s.schemas.locations, vec!["/s"]);
+        assert_eq!(s.unknown_kind_severity(), None);
+        assert_eq!(s.images, ImageSettings::default());
+        let store = s.store_settings(None);
+        assert_eq!(store.crd_catalog, Some(PathBuf::from("/c")));
+        assert_eq!(store.associations, vec![("*.yaml".to_string(), "/x.json".to_string())]);
+        assert_eq!(Settings::from_json(&Value::Null), Settings::default());
+        assert_eq!(Settings::default().unknown_kind_severity(), Some(Severity::Warning));
+    }
+}

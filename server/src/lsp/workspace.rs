@@ -1,0 +1,171 @@
+//! What the server knows about the repository beyond the open documents: the CRDs it defines
+//! and the files its kustomizations use as patches. Open documents take precedence over the
+//! disk, so a CRD being edited updates its custom resources' validation live.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock};
+
+use tower_lsp_server::ls_types::Uri;
+use tracing::{debug, info};
+
+use crate::analysis::{kustomize, workspace};
+use crate::schema::SchemaStore;
+use crate::yaml::YamlFile;
+
+/// Directories never worth walking for manifests.
+const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", ".terraform", "vendor", ".venv"];
+/// Files past this size are not read during the scan (generated bundles, data dumps).
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
+#[derive(Default)]
+pub struct Workspace {
+    roots: RwLock<Vec<PathBuf>>,
+    /// Patch files referenced by each kustomization file.
+    patches: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
+    /// Sources (URIs) that currently contribute CRDs to the store.
+    crd_sources: RwLock<HashSet<String>>,
+}
+
+/// The file path behind a `file:` URI.
+pub fn uri_path(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn path_uri(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}
+
+impl Workspace {
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// True when some kustomization uses `path` as a patch (a partial object).
+    pub fn is_patch(&self, path: &Path) -> bool {
+        self.patches.read().unwrap_or_else(PoisonError::into_inner).values().any(|v| v.iter().any(|p| p == path))
+    }
+
+    /// Learns what one file contributes. Returns true when the set of custom kinds changed
+    /// (other documents then need validating again).
+    pub fn update_file(
+        &self,
+        store: &SchemaStore,
+        uri: &Uri,
+        path: Option<&Path>,
+        file: &YamlFile,
+        text_line: impl Fn(usize) -> u32,
+    ) -> bool {
+        let mut patches_changed = false;
+        if let Some(path) = path.filter(|p| kustomize::is_kustomization_file(p)) {
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            let refs: Vec<PathBuf> =
+                kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(dir, p)).collect();
+            let previous =
+                self.patches.write().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), refs.clone());
+            patches_changed = previous.as_ref() != Some(&refs);
+        }
+        let source = uri.as_str().to_string();
+        let kinds = workspace::crd_kinds(
+            file,
+            path.map_or(uri.as_str().to_string(), |p| p.display().to_string()).as_str(),
+            text_line,
+        );
+        let had = self.crd_sources.read().unwrap_or_else(PoisonError::into_inner).contains(&source);
+        if kinds.is_empty() && !had {
+            return patches_changed;
+        }
+        let mut sources = self.crd_sources.write().unwrap_or_else(PoisonError::into_inner);
+        if kinds.is_empty() {
+            sources.remove(&source);
+        } else {
+            sources.insert(source.clone());
+        }
+        drop(sources);
+        // Same kinds and schemas as before: nothing to redo.
+        let before = store.custom_kinds_from(&source);
+        let unchanged = before.len() == kinds.len()
+            && before
+                .iter()
+                .zip(&kinds)
+                .all(|(a, b)| a.api_version == b.api_version && a.kind == b.kind && a.schema == b.schema);
+        if !unchanged {
+            store.set_custom_kinds(&source, kinds);
+        }
+        !unchanged || patches_changed
+    }
+
+    /// Forgets a deleted file.
+    pub fn remove_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>) -> bool {
+        if let Some(p) = path {
+            self.patches.write().unwrap_or_else(PoisonError::into_inner).remove(p);
+        }
+        let source = uri.as_str().to_string();
+        let had = self.crd_sources.write().unwrap_or_else(PoisonError::into_inner).remove(&source);
+        if had {
+            store.set_custom_kinds(&source, Vec::new());
+        }
+        had
+    }
+
+    /// Reads a file from disk and learns from it (for files that are not open).
+    pub fn load_from_disk(&self, store: &SchemaStore, path: &Path) -> bool {
+        let Some(uri) = path_uri(path) else { return false };
+        let Ok(meta) = std::fs::metadata(path) else { return self.remove_file(store, &uri, Some(path)) };
+        if meta.len() > MAX_FILE_BYTES {
+            return false;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else { return false };
+        // Only CRDs and kustomizations matter here; skip parsing everything else.
+        if !kustomize::is_kustomization_file(path) && !text.contains("CustomResourceDefinition") {
+            return self.remove_file(store, &uri, Some(path));
+        }
+        let file = YamlFile::parse(text.as_str());
+        let line_of =
+            |o: usize| text.as_bytes()[..o.min(text.len())].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        self.update_file(store, &uri, Some(path), &file, line_of)
+    }
+
+    /// Walks the workspace roots once; `skip` are paths that are open (their text wins).
+    pub fn scan(&self, store: &SchemaStore, skip: &HashSet<PathBuf>) -> usize {
+        let started = std::time::Instant::now();
+        let mut files = Vec::new();
+        for root in self.roots() {
+            walk(&root, &mut files);
+        }
+        let mut learned = 0;
+        for f in &files {
+            if !skip.contains(f) {
+                self.load_from_disk(store, f);
+                learned += 1;
+            }
+        }
+        info!(files = learned, crds = store.custom_kinds().len(), elapsed = ?started.elapsed(), "workspace scanned");
+        learned
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        debug!(dir = %dir.display(), "cannot read directory");
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            if !entry.file_name().to_str().is_some_and(|n| SKIP_DIRS.contains(&n)) {
+                walk(&path, out);
+            }
+        } else if ft.is_file()
+            && (matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                || kustomize::is_kustomization_file(&path))
+        {
+            out.push(path);
+        }
+    }
+}
