@@ -745,7 +745,8 @@ fn explain_error(text: &str, err: &(Span, String), open_flow: Option<usize>) -> 
         }
     } else if info.contains("tab") {
         let indent_end = line_text.len() - line_text.trim_start_matches([' ', '\t']).len();
-        span = Span::new(line.start, line.start + indent_end.max(1)).intersect_len(text.len());
+        let width = if indent_end > 0 { indent_end } else { line_text.chars().next().map_or(0, char::len_utf8) };
+        span = Span::new(line.start, line.start + width).intersect_len(text.len());
         "tab character used for indentation: YAML indentation must use spaces".to_string()
     } else if info.contains("quoted scalar") && !info.contains("escape") {
         "unclosed quoted string: add the closing quote".to_string()
