@@ -1,6 +1,13 @@
 //! Pure features computed from the YAML model, in byte offsets.
 
+pub mod completion;
+pub mod context;
+#[cfg(test)]
+mod fixtures;
+pub mod hover;
 mod symbols;
+pub use completion::{Completion, CompletionItem, ItemKind, completion};
+pub use hover::{Hover, hover};
 pub use symbols::*;
 
 use crate::yaml::{Diagnostic, YamlFile};
