@@ -341,6 +341,12 @@ fn kind_values(
         .collect()
 }
 
+/// The text a snippet inserts with every placeholder at its default, for clients without
+/// snippet support.
+pub fn snippet_to_plain(snippet: &str) -> String {
+    skeletons::expand_placeholders(snippet)
+}
+
 fn is_array(root: &Value, schema: &Value) -> bool {
     navigate::type_name(root, schema).starts_with("[]")
 }

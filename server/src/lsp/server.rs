@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 
 use super::session::{Session, Snapshot};
 use super::{convert, guard};
+use crate::schema::SchemaStore;
 
 /// How long diagnostics wait for more edits before running.
 const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -29,6 +30,10 @@ pub struct Backend {
 struct Shared {
     client: Client,
     session: Session,
+    /// Schemas for hover, completion and validation (embedded kinds, CRDs once registered).
+    store: Arc<SchemaStore>,
+    /// The client accepts snippet completions (`$0`, `${1:…}`); else they are sent as plain text.
+    snippets: AtomicBool,
     /// Per-document publishing gate and the sequence number last published. Publishing is
     /// serialized per URI and checks currency under the gate, so an older result can never
     /// follow a newer one. Kept after close so a late clear and a re-open stay ordered.
@@ -49,7 +54,13 @@ pub struct DebugPanicParams {
 
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
-        let shared = Arc::new(Shared { client, session: Session::new(), gates: Mutex::default() });
+        let shared = Arc::new(Shared {
+            client,
+            session: Session::new(),
+            store: Arc::new(SchemaStore::new()),
+            snippets: AtomicBool::new(false),
+            gates: Mutex::default(),
+        });
         Backend { shared, shutdown_requested }
     }
 
@@ -159,7 +170,14 @@ impl LanguageServer for Backend {
             let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref());
             let encoding = convert::negotiate_encoding(offered);
             self.session().set_encoding(encoding);
-            info!(?encoding, "initializing");
+            let snippets = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.completion.as_ref()?.completion_item.as_ref()?.snippet_support)
+                .unwrap_or(false);
+            self.shared.snippets.store(snippets, Ordering::Relaxed);
+            info!(?encoding, snippets, "initializing");
             let sync = TextDocumentSyncOptions {
                 open_close: Some(true),
                 change: Some(TextDocumentSyncKind::INCREMENTAL),
@@ -171,6 +189,16 @@ impl LanguageServer for Backend {
                     text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                     document_symbol_provider: Some(OneOf::Left(true)),
                     folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                    hover_provider: Some(HoverProviderCapability::Simple(true)),
+                    completion_provider: Some(CompletionOptions {
+                        // A space after `key:` or `- ` is where values and keys start; nothing
+                        // more, so typing inside a word never pops a list up by itself.
+                        trigger_characters: Some(vec![" ".to_string()]),
+                        // Documentation comes with each item: a full list of a big object's keys
+                        // is a few tens of kilobytes and computed in well under a millisecond.
+                        resolve_provider: Some(false),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
                 server_info: Some(ServerInfo {
@@ -233,5 +261,31 @@ impl LanguageServer for Backend {
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         const METHOD: &str = "textDocument/foldingRange";
         guard::request(METHOD, self.with_snapshot(METHOD, params.text_document.uri, convert::folding_ranges)).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        const METHOD: &str = "textDocument/hover";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position_params;
+        let store = Arc::clone(&self.shared.store);
+        guard::request(METHOD, async {
+            let hover =
+                self.with_snapshot(METHOD, text_document.uri, move |s| convert::hover(s, &store, position)).await?;
+            Ok(hover.flatten())
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        const METHOD: &str = "textDocument/completion";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position;
+        let store = Arc::clone(&self.shared.store);
+        let snippets = self.shared.snippets.load(Ordering::Relaxed);
+        guard::request(METHOD, async {
+            let list = self
+                .with_snapshot(METHOD, text_document.uri, move |s| convert::completion(s, &store, position, snippets))
+                .await?;
+            Ok(list.map(CompletionResponse::List))
+        })
+        .await
     }
 }

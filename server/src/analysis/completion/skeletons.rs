@@ -444,51 +444,52 @@ fn render_map(entries: &[(String, Skel)], col: usize, inline: bool, style: Style
     }
 }
 
-/// The snippet as the user would see it with every placeholder at its default.
+/// The snippet as the user would see it with every placeholder at its default (a choice at its
+/// first option, a mirror `$n` at its placeholder's value) and escapes undone.
 pub(crate) fn expand_placeholders(snippet: &str) -> String {
-    let mut defaults: Vec<(String, String)> = Vec::new();
-    let mut out = String::new();
-    let mut rest = snippet;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        if let Some(body) = after.strip_prefix('{') {
-            let Some(close) = matching_brace(body) else { break };
-            let inner = &body[..close];
-            let digits = inner.chars().take_while(char::is_ascii_digit).count();
-            let (n, spec) = inner.split_at(digits);
-            let value = if let Some(d) = spec.strip_prefix(':') {
-                expand_placeholders_with(d, &defaults)
-            } else if let Some(c) = spec.strip_prefix('|') {
-                c.split([',', '|']).next().unwrap_or_default().to_string()
-            } else {
-                lookup(&defaults, n)
-            };
-            defaults.push((n.to_string(), value.clone()));
-            out.push_str(&value);
-            rest = &body[close + 1..];
-        } else {
-            let digits = after.chars().take_while(char::is_ascii_digit).count();
-            out.push_str(&lookup(&defaults, &after[..digits]));
-            rest = &after[digits..];
-        }
-    }
-    out.push_str(rest);
-    out
+    expand(snippet, &mut Vec::new())
 }
 
-fn expand_placeholders_with(text: &str, defaults: &[(String, String)]) -> String {
-    // Nested `$n` in a default mirrors an earlier placeholder.
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let digits = after.chars().take_while(char::is_ascii_digit).count();
-        out.push_str(&lookup(defaults, &after[..digits]));
-        rest = &after[digits..];
+fn expand(s: &str, defaults: &mut Vec<(String, String)>) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if b[i] == b'\\' && b.get(i + 1).is_some_and(|c| matches!(c, b'$' | b'}' | b'\\' | b',' | b'|')) {
+            out.push(b[i + 1] as char);
+            i += 2;
+            continue;
+        }
+        if b[i] == b'$' {
+            let rest = &s[i + 1..];
+            if let Some(body) = rest.strip_prefix('{')
+                && let Some(close) = matching_brace(body)
+            {
+                let inner = &body[..close];
+                let (n, spec) = inner.split_at(inner.bytes().take_while(u8::is_ascii_digit).count());
+                let value = if let Some(d) = spec.strip_prefix(':') {
+                    expand(d, defaults)
+                } else if let Some(c) = spec.strip_prefix('|') {
+                    expand(c.split([',', '|']).next().unwrap_or_default(), defaults)
+                } else {
+                    lookup(defaults, n)
+                };
+                defaults.push((n.to_string(), value.clone()));
+                out.push_str(&value);
+                i += 2 + close + 1;
+                continue;
+            }
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str(&lookup(defaults, &rest[..digits]));
+                i += 1 + digits;
+                continue;
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or_default();
+        out.push(ch);
+        i += ch.len_utf8();
     }
-    out.push_str(rest);
     out
 }
 
@@ -496,15 +497,20 @@ fn lookup(defaults: &[(String, String)], n: &str) -> String {
     defaults.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
+/// Index of the `}` closing a `${` whose body starts `s`, skipping escapes and nested `${…}`.
 fn matching_brace(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
     let mut depth = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' if depth == 0 => return Some(i),
-            '}' => depth -= 1,
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
             _ => {}
         }
+        i += 1;
     }
     None
 }

@@ -613,3 +613,27 @@ fn quoted_values_when_yaml_would_read_them_otherwise() {
         completion(&file, text.as_str(), offset, &store).items.into_iter().map(|i| i.insert_text).collect();
     assert_eq!(inserts, ["\"on\"", "\"1.0\"", "x"]);
 }
+
+#[test]
+fn every_skeleton_is_a_valid_resource() {
+    let store = store();
+    for item in skeletons::items(&store, Style::default(), Span::default()) {
+        let text = skeletons::expand_placeholders(&item.insert_text);
+        let file = YamlFile::parse(text.as_str());
+        let root = file.documents()[0].doc.root.as_ref().unwrap_or_else(|| panic!("{} parses", item.label));
+        let json = crate::yaml::to_json(root).unwrap();
+        let resolved = store.resolve_kind(item.detail.as_deref().unwrap(), &item.label).unwrap();
+        let validator = store.validator(&resolved).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}:\n{text}\n{errors:#?}", item.label);
+    }
+}
+
+#[test]
+fn snippets_as_plain_text() {
+    assert_eq!(snippet_to_plain("a: ${1:x}\nb: $1\nc: ${2|P,Q|}\n$0"), "a: x\nb: x\nc: P\n");
+    assert_eq!(snippet_to_plain("app: ${2:$1}"), "app: ");
+    assert_eq!(snippet_to_plain("k\\$y: ${1:a\\}b}"), "k$y: a}b");
+    assert_eq!(snippet_to_plain("verbs: [${4:\"get\", \"list\"}] é"), "verbs: [\"get\", \"list\"] é");
+}
