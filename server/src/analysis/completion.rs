@@ -213,7 +213,7 @@ fn property_item(
         is_snippet,
         replace: c.ctx.replace,
         sort_text: Some(format!("{rank}{name}")),
-        filter_text: Some(format!("{item_prefix}{name}")),
+        filter_text: Some(name.to_string()),
     }
 }
 
