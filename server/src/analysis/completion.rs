@@ -7,7 +7,7 @@ mod skeletons;
 
 use serde_json::Value;
 
-use super::context::{CursorPosition, Style, completion_context, detect_style, resource_ref};
+use super::context::{CursorPosition, Style, completion_context, resource_ref, style_evidence};
 use super::hover::{Resource, enum_value_meaning, facts, field_description, resolve_resource};
 use crate::schema::SchemaStore;
 use crate::schema::navigate::{self, Segment};
@@ -100,21 +100,21 @@ struct Cx<'a> {
     style: Style,
 }
 
-/// The style of the cursor's document, else of the first documents of the file.
+/// The style of the cursor's document; what it does not show, the first other documents of
+/// the file do (bounded, so a huge file costs nothing here).
 fn style_for(file: &YamlFile, text: &(impl TextSource + ?Sized), doc_index: usize, doc_text: &str) -> Style {
-    let own = detect_style(doc_text);
-    if own != Style::default() || doc_text.lines().count() > 20 {
-        return own;
+    let (mut width, mut seq) = style_evidence(doc_text);
+    let others = file.documents().iter().enumerate().filter(|(i, s)| *i != doc_index && s.doc.len < 64 * 1024);
+    for (_, slot) in others.take(3) {
+        if width.is_some() && seq.is_some() {
+            break;
+        }
+        let (w, s) = style_evidence(&text.slice(slot.span()));
+        width = width.or(w);
+        seq = seq.or(s);
     }
-    // Small documents (or a fresh one) follow the file's other documents; bounded for big files.
-    file.documents()
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| *i != doc_index && s.doc.len < 64 * 1024)
-        .take(3)
-        .map(|(_, s)| detect_style(&text.slice(s.span())))
-        .find(|s| *s != Style::default())
-        .unwrap_or(own)
+    let default = Style::default();
+    Style { width: width.unwrap_or(default.width), indent_sequences: seq.unwrap_or(default.indent_sequences) }
 }
 
 fn key_items(r: &Resource, rel_path: &[Segment], at_root: bool, c: &Cx) -> Vec<CompletionItem> {

@@ -129,6 +129,10 @@ pub fn completion_context(file: &YamlFile, text: &(impl TextSource + ?Sized), of
     if prefix.starts_with(['"', '\'', '{', '[', '#', '&', '*', '!', '|', '>', '-', '?']) {
         return None;
     }
+    // In the indentation in front of existing content (`  |- a`, `|  key: 1`): nothing to add.
+    if prefix.is_empty() && !line[col..].trim().is_empty() && line[col..].starts_with([' ', '-']) {
+        return None;
+    }
     let word_len = line[col..].find([':', ' ', '\t', '#']).unwrap_or(line.len() - col);
     let end = col + word_len;
     let colon_follows = line[end..].trim_start_matches([' ', '\t']).starts_with(':');
@@ -194,9 +198,16 @@ fn top_level_value(doc_text: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Indentation width and sequence style, from the first examples in `text`.
+/// Indentation width and sequence style, from the first examples in `text` (defaults where
+/// it has none).
 pub fn detect_style(text: &str) -> Style {
-    let mut style = Style::default();
+    let (width, seq) = style_evidence(text);
+    let default = Style::default();
+    Style { width: width.unwrap_or(default.width), indent_sequences: seq.unwrap_or(default.indent_sequences) }
+}
+
+/// (indentation width, sequences indented under their key), each if `text` shows it.
+pub fn style_evidence(text: &str) -> (Option<usize>, Option<bool>) {
     let (mut width, mut seq) = (None, None);
     let mut open_key: Option<usize> = None;
     for line in text.lines().take(2000) {
@@ -207,8 +218,8 @@ pub fn detect_style(text: &str) -> Style {
             && ind >= key_col
         {
             match toks.first() {
-                Some(Tok::Dash(d)) if *d >= key_col => seq = seq.or(Some(*d > key_col)),
-                Some(t) if t.col() > key_col => width = width.or(Some(t.col() - key_col)),
+                Some(Tok::Dash(d)) => seq = seq.or(Some(*d > key_col)),
+                Some(t) if t.col() > key_col && t.col() - key_col <= 8 => width = width.or(Some(t.col() - key_col)),
                 _ => {}
             }
         }
@@ -221,13 +232,7 @@ pub fn detect_style(text: &str) -> Style {
             break;
         }
     }
-    if let Some(w) = width.filter(|w| (1..=8).contains(w)) {
-        style.width = w;
-    }
-    if let Some(s) = seq {
-        style.indent_sequences = s;
-    }
-    style
+    (width, seq)
 }
 
 /// Line starts of a document's text, for walking up and down by line.
@@ -610,10 +615,25 @@ mod tests {
     }
 
     #[test]
+    fn crlf_lines() {
+        let c = ctx("spec:\r\n  template:\r\n    spec:\r\n      $0\r\n").unwrap();
+        assert_eq!((path(&c), c.indent), ("spec.template.spec".into(), 6));
+        let c = ctx("kind: Serv$0ice\r\n").unwrap();
+        assert_eq!((c.prefix.as_str(), c.replace), ("Serv", Span::new(6, 13)));
+    }
+
+    #[test]
+    fn nothing_in_front_of_existing_content() {
+        assert!(ctx("a:\n  $0- x\n").is_none());
+        assert!(ctx("a:\n$0  b: 1\n").is_none());
+    }
+
+    #[test]
     fn style_detection() {
         assert_eq!(detect_style("a:\n    b: 1\nc:\n- x\n"), Style { width: 4, indent_sequences: false });
         assert_eq!(detect_style("a:\n  - x\n"), Style { width: 2, indent_sequences: true });
         assert_eq!(detect_style(""), Style::default());
+        assert_eq!(style_evidence("a: 1\n"), (None, None));
     }
 
     #[test]
