@@ -637,3 +637,39 @@ fn snippets_as_plain_text() {
     assert_eq!(snippet_to_plain("k\\$y: ${1:a\\}b}"), "k$y: a}b");
     assert_eq!(snippet_to_plain("verbs: [${4:\"get\", \"list\"}] é"), "verbs: [\"get\", \"list\"] é");
 }
+
+mod robustness {
+    use super::*;
+    use crate::analysis::hover;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        /// Any text and any cursor: no panic, and every edit range is inside the text, on char
+        /// boundaries, on the cursor's line and around the cursor.
+        #[test]
+        fn any_input_and_cursor(pieces in prop::collection::vec(prop::sample::select(vec![
+            "apiVersion: apps/v1\n", "kind: Deployment\n", "kind: List\n", "items:\n", "spec:\n", "  ", "    ", "- ", "a",
+            "replicas", ": ", ":", "\n", "\r\n", "---\n", "#", "\"", "'", "[", "{", "|\n", "é", "😀", "containers:\n",
+            "template:\n", "imagePullPolicy: ", "{{ x }}",
+        ]), 0..40), at in 0.0f64..=1.0) {
+            let text = pieces.concat();
+            let mut offset = (text.len() as f64 * at) as usize;
+            while !text.is_char_boundary(offset) {
+                offset -= 1;
+            }
+            let file = YamlFile::parse(text.as_str());
+            let store = store();
+            let c = completion(&file, text.as_str(), offset, &store);
+            for item in &c.items {
+                let r = item.replace;
+                assert!(r.start <= offset && offset <= r.end && r.end <= text.len(), "{r:?} around {offset}");
+                assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                assert!(!text[r.start..r.end].contains('\n'), "one line: {:?}", &text[r.start..r.end]);
+            }
+            if let Some(h) = hover(&file, text.as_str(), offset, &store) {
+                assert!(h.span.start <= h.span.end && h.span.end <= text.len());
+            }
+        }
+    }
+}
