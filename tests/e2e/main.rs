@@ -407,3 +407,108 @@ fn workspace_crds_patches_and_settings() {
     assert_eq!(n["diagnostics"][0]["severity"], 1);
     server.shutdown_and_exit();
 }
+
+/// `initialize` as an editor with snippet support does it; returns the capabilities.
+fn initialize_with_snippets(server: &mut Server) -> Value {
+    let params = json!({
+        "processId": null,
+        "rootUri": null,
+        "capabilities": {
+            "general": {"positionEncodings": ["utf-16"]},
+            "textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}
+        }
+    });
+    let caps = server.request("initialize", params)["capabilities"].clone();
+    server.notify("initialized", json!({}));
+    caps
+}
+
+fn at(line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": character}})
+}
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+";
+
+#[test]
+fn hover_from_the_embedded_schemas() {
+    let mut server = Server::start();
+    let caps = initialize_with_snippets(&mut server);
+    assert_eq!(caps["hoverProvider"], true);
+    server.open(URI, 1, DEPLOYMENT);
+    let hover = server.request("textDocument/hover", at(5, 4));
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.starts_with("**replicas** `integer`"), "{markdown}");
+    assert!(markdown.contains("`Deployment.spec.replicas`"), "{markdown}");
+    assert_eq!(hover["range"], range(5, 2, 5, 10));
+    // On `kind`: the resource and where its schema comes from.
+    let hover = server.request("textDocument/hover", at(1, 8));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("Schema: embedded Kubernetes 1."), "{markdown}");
+    // Nothing on blank space, nothing without a schema.
+    assert_eq!(server.request("textDocument/hover", at(11, 0)), Value::Null);
+    server.open("file:///repo/other.yaml", 1, "foo: bar\n");
+    let other = json!({"textDocument": {"uri": "file:///repo/other.yaml"}, "position": {"line": 0, "character": 1}});
+    assert_eq!(server.request("textDocument/hover", other), Value::Null);
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn completion_while_typing() {
+    let mut server = Server::start();
+    let caps = initialize_with_snippets(&mut server);
+    assert_eq!(caps["completionProvider"]["triggerCharacters"], json!([" "]));
+    assert_eq!(caps["completionProvider"]["resolveProvider"], false);
+    server.open(URI, 1, DEPLOYMENT);
+
+    // A half-typed key on a new line of the container.
+    server.change(URI, 2, vec![insert(11, 0, "          imagePull")]);
+    let list = server.request("textDocument/completion", at(11, 19));
+    assert_eq!(list["isIncomplete"], false);
+    let items = list["items"].as_array().unwrap();
+    let item = items.iter().find(|i| i["label"] == "imagePullPolicy").expect("imagePullPolicy offered");
+    assert!(!items.iter().any(|i| i["label"] == "image" || i["label"] == "name"), "existing keys are left out");
+    assert_eq!(item["kind"], 10, "property");
+    assert_eq!(item["insertTextFormat"], 2, "snippet");
+    assert_eq!(item["textEdit"]["range"], range(11, 10, 11, 19));
+    assert_eq!(item["textEdit"]["newText"], "imagePullPolicy: ${1|Always,Never,IfNotPresent|}");
+
+    // Then its value.
+    server.change(URI, 3, vec![json!({"range": range(11, 10, 11, 19), "text": "imagePullPolicy: "})]);
+    let list = server.request("textDocument/completion", at(11, 27));
+    let labels: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Always", "Never", "IfNotPresent"]);
+
+    // A new document after `---` offers skeletons.
+    server.change(URI, 4, vec![insert(11, 27, "Always\n---\n")]);
+    let list = server.request("textDocument/completion", at(13, 0));
+    let items = list["items"].as_array().unwrap();
+    let service = items.iter().find(|i| i["label"] == "Service").expect("Service skeleton");
+    assert_eq!(service["kind"], 15, "snippet");
+    assert!(service["textEdit"]["newText"].as_str().unwrap().starts_with("apiVersion: v1\nkind: Service\n"));
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn completion_without_snippet_support_is_plain_text() {
+    let mut server = Server::start();
+    server.initialize(true);
+    server.open(URI, 1, "apiVersion: v1\nkind: Service\nspec:\n  ty\n");
+    let list = server.request("textDocument/completion", at(3, 4));
+    let item = list["items"].as_array().unwrap().iter().find(|i| i["label"] == "type").unwrap().clone();
+    assert_eq!(item["insertTextFormat"], 1);
+    assert_eq!(item["textEdit"]["newText"], "type: ClusterIP");
+    server.shutdown_and_exit();
+}

@@ -1,8 +1,15 @@
 //! Pure features computed from the YAML model, in byte offsets.
 
+pub mod completion;
+pub mod context;
+#[cfg(test)]
+mod fixtures;
+pub mod hover;
 pub mod kustomize;
 mod symbols;
 pub mod workspace;
+pub use completion::{Completion, CompletionItem, ItemKind, completion};
+pub use hover::{Hover, hover};
 pub use symbols::*;
 
 use crate::schema::{SchemaStore, ValidationOptions, validate_file};

@@ -3,7 +3,8 @@
 use tower_lsp_server::ls_types as lsp;
 
 use super::session::Snapshot;
-use crate::analysis::{self, Fold, FoldKind, Symbol};
+use crate::analysis::{self, Fold, FoldKind, ItemKind, Symbol};
+use crate::schema::SchemaStore;
 use crate::text::{self, Document, PositionEncoding};
 use crate::yaml::{self, Severity, Span};
 
@@ -145,6 +146,72 @@ pub fn folding_range(doc: &Document, fold: &Fold) -> Option<lsp::FoldingRange> {
 
 pub fn folding_ranges(snap: &Snapshot) -> Vec<lsp::FoldingRange> {
     analysis::folding_ranges(&snap.yaml).iter().filter_map(|f| folding_range(&snap.doc, f)).collect()
+}
+
+pub fn hover(snap: &Snapshot, store: &SchemaStore, position: lsp::Position) -> Option<lsp::Hover> {
+    let offset = snap.doc.position_to_offset(from_position(position));
+    let hover = analysis::hover(&snap.yaml, &snap.doc.rope, offset, store)?;
+    Some(lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: hover.markdown,
+        }),
+        range: Some(span_range(&snap.doc, hover.span)),
+    })
+}
+
+fn completion_kind(kind: ItemKind) -> lsp::CompletionItemKind {
+    match kind {
+        ItemKind::Property => lsp::CompletionItemKind::PROPERTY,
+        ItemKind::Value => lsp::CompletionItemKind::VALUE,
+        ItemKind::EnumMember => lsp::CompletionItemKind::ENUM_MEMBER,
+        ItemKind::Snippet => lsp::CompletionItemKind::SNIPPET,
+        ItemKind::Module => lsp::CompletionItemKind::MODULE,
+        ItemKind::Class => lsp::CompletionItemKind::CLASS,
+    }
+}
+
+/// `snippets`: the client accepts snippet syntax; otherwise placeholders become their defaults.
+pub fn completion(
+    snap: &Snapshot,
+    store: &SchemaStore,
+    position: lsp::Position,
+    snippets: bool,
+) -> lsp::CompletionList {
+    let offset = snap.doc.position_to_offset(from_position(position));
+    let completion = analysis::completion(&snap.yaml, &snap.doc.rope, offset, store);
+    let items = completion
+        .items
+        .into_iter()
+        .map(|item| {
+            let (new_text, format) = match (item.is_snippet, snippets) {
+                (true, true) => (item.insert_text, lsp::InsertTextFormat::SNIPPET),
+                (true, false) => {
+                    (analysis::completion::snippet_to_plain(&item.insert_text), lsp::InsertTextFormat::PLAIN_TEXT)
+                }
+                (false, _) => (item.insert_text, lsp::InsertTextFormat::PLAIN_TEXT),
+            };
+            lsp::CompletionItem {
+                label: item.label,
+                kind: Some(completion_kind(item.kind)),
+                detail: item.detail,
+                documentation: item.documentation.map(|value| {
+                    lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value })
+                }),
+                sort_text: item.sort_text,
+                filter_text: item.filter_text,
+                insert_text_format: Some(format),
+                // Continuation lines already carry their absolute indentation.
+                insert_text_mode: Some(lsp::InsertTextMode::AS_IS),
+                text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                    range: span_range(&snap.doc, item.replace),
+                    new_text,
+                })),
+                ..Default::default()
+            }
+        })
+        .collect();
+    lsp::CompletionList { is_incomplete: completion.is_incomplete, items }
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ struct Shared {
     settings: RwLock<Settings>,
     /// What the client can do, learnt at `initialize`.
     client_caps: RwLock<ClientCaps>,
+    /// The client accepts snippet completions (`$0`, `${1:…}`); else they are sent as plain text.
+    snippets: AtomicBool,
     /// Per-document publishing gate and the sequence number last published. Publishing is
     /// serialized per URI and checks currency under the gate, so an older result can never
     /// follow a newer one. Kept after close so a late clear and a re-open stay ordered.
@@ -80,6 +82,7 @@ impl Backend {
             workspace: Workspace::default(),
             settings: RwLock::default(),
             client_caps: RwLock::default(),
+            snippets: AtomicBool::new(false),
             gates: Mutex::default(),
         });
         Backend { shared, shutdown_requested }
@@ -292,7 +295,14 @@ impl LanguageServer for Backend {
             if let Some(opts) = &params.initialization_options {
                 self.shared.apply_settings(Settings::from_json(opts));
             }
-            info!(?encoding, "initializing");
+            let snippets = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.completion.as_ref()?.completion_item.as_ref()?.snippet_support)
+                .unwrap_or(false);
+            self.shared.snippets.store(snippets, Ordering::Relaxed);
+            info!(?encoding, snippets, "initializing");
             let sync = TextDocumentSyncOptions {
                 open_close: Some(true),
                 change: Some(TextDocumentSyncKind::INCREMENTAL),
@@ -308,6 +318,16 @@ impl LanguageServer for Backend {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
                         ..Default::default()
                     })),
+                    hover_provider: Some(HoverProviderCapability::Simple(true)),
+                    completion_provider: Some(CompletionOptions {
+                        // A space after `key:` or `- ` is where values and keys start; nothing
+                        // more, so typing inside a word never pops a list up by itself.
+                        trigger_characters: Some(vec![" ".to_string()]),
+                        // Documentation comes with each item: a full list of a big object's keys
+                        // is a few tens of kilobytes and computed in well under a millisecond.
+                        resolve_provider: Some(false),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
                 server_info: Some(ServerInfo {
@@ -471,6 +491,32 @@ impl LanguageServer for Backend {
                 Some(convert::code_actions(&snap, &found, range))
             })
             .await
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        const METHOD: &str = "textDocument/hover";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position_params;
+        let store = Arc::clone(&self.shared.store);
+        guard::request(METHOD, async {
+            let hover =
+                self.with_snapshot(METHOD, text_document.uri, move |s| convert::hover(s, &store, position)).await?;
+            Ok(hover.flatten())
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        const METHOD: &str = "textDocument/completion";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position;
+        let store = Arc::clone(&self.shared.store);
+        let snippets = self.shared.snippets.load(Ordering::Relaxed);
+        guard::request(METHOD, async {
+            let list = self
+                .with_snapshot(METHOD, text_document.uri, move |s| convert::completion(s, &store, position, snippets))
+                .await?;
+            Ok(list.map(CompletionResponse::List))
         })
         .await
     }
