@@ -217,12 +217,19 @@ impl Shared {
     }
 
     fn schedule_diagnostics(self: &Arc<Self>, uri: Uri, seq: u64) {
-        let shared = Arc::clone(self);
-        tokio::spawn(guard::notification("diagnostics", async move { shared.diagnostics(uri, seq).await }));
+        self.schedule_diagnostics_after(uri, seq, DEBOUNCE);
     }
 
-    async fn diagnostics(self: Arc<Self>, uri: Uri, seq: u64) {
-        tokio::time::sleep(DEBOUNCE).await;
+    /// `delay` lets a burst of keystrokes settle; opening a file needs none.
+    fn schedule_diagnostics_after(self: &Arc<Self>, uri: Uri, seq: u64, delay: Duration) {
+        let shared = Arc::clone(self);
+        tokio::spawn(guard::notification("diagnostics", async move { shared.diagnostics(uri, seq, delay).await }));
+    }
+
+    async fn diagnostics(self: Arc<Self>, uri: Uri, seq: u64, delay: Duration) {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         if !self.session.is_current(&uri, seq) {
             return;
         }
@@ -426,7 +433,7 @@ impl LanguageServer for Backend {
         guard::notification("textDocument/didOpen", async {
             let doc = params.text_document;
             let seq = self.session().open(doc.uri.clone(), &doc.text, doc.version);
-            self.shared.schedule_diagnostics(doc.uri, seq);
+            self.shared.schedule_diagnostics_after(doc.uri, seq, Duration::ZERO);
         })
         .await
     }
