@@ -51,7 +51,8 @@ fn main() {
     let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(20);
     let exe = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("gitops-ls");
     let text = manifest(lines);
-    let mut child = Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     send(&mut stdin, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}));
@@ -73,7 +74,10 @@ fn main() {
             }
         }
         times.push(started.elapsed());
-        send(&mut stdin, json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}}));
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}}),
+        );
     }
     send(&mut stdin, json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
     send(&mut stdin, json!({"jsonrpc": "2.0", "method": "exit"}));
