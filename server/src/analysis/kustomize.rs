@@ -18,7 +18,8 @@ pub fn patch_paths(file: &YamlFile) -> Vec<String> {
     for slot in file.documents() {
         let Some(root) = slot.good_tree() else { continue };
         for item in root.get("patches").map(Node::items).unwrap_or_default() {
-            out.extend(item.get("path").and_then(Node::as_str).map(str::to_string));
+            // Old kustomizations list bare file names here; they are still patch files.
+            out.extend(item.get("path").or(Some(item)).and_then(Node::as_str).map(str::to_string));
         }
         for item in root.get("patchesJson6902").map(Node::items).unwrap_or_default() {
             out.extend(item.get("path").and_then(Node::as_str).map(str::to_string));

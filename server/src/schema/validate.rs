@@ -235,6 +235,9 @@ fn validate_resource(
     let Ok(mut instance) = crate::yaml::to_json(node) else { return true };
     // `key:` with no value decodes to the field's zero value: the API server treats it as absent.
     drop_nulls(&mut instance);
+    if opts.partial {
+        drop_patch_directives(&mut instance);
+    }
     check_schema(node, &instance, &resolved, kind, prefix, store, opts, diags);
     check_metadata(node, kind, diags);
     true
@@ -376,6 +379,8 @@ impl MapCx<'_> {
                 }
             }
             ValidationErrorKind::Pattern { pattern } => diags.push(ctx.pattern(pattern, err.instance())),
+            // Only ever the echo of a value of the wrong shape, which is reported on its own.
+            ValidationErrorKind::OneOfMultipleValid { .. } if !err.instance().is_object() => {}
             _ => {
                 let (span, _) = ctx.value_span();
                 diags.push(Diagnostic::new(span, Severity::Error, "schema", format!("{}: {err}", ctx.where_())));
@@ -839,7 +844,7 @@ fn check_metadata(node: &Node, kind: &str, diags: &mut Vec<Diagnostic>) {
 
 /// Flux post-build substitution (`${cluster_name}`) is replaced before the API server sees it.
 fn is_substituted(s: &str) -> bool {
-    s.contains("${")
+    s.contains("${") || s.contains("{{")
 }
 
 fn dns_subdomain_problem(s: &str) -> Option<String> {
@@ -938,6 +943,19 @@ fn label_value_problem(v: &str) -> Option<String> {
         return Some("must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into());
     }
     None
+}
+
+/// Strategic-merge patch directives (`$patch: delete`, `$setElementOrder/containers`,
+/// `$retainKeys`, `$deleteFromPrimitiveList/…`) are instructions to kustomize, not fields.
+fn drop_patch_directives(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with('$'));
+            map.values_mut().for_each(drop_patch_directives);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_patch_directives),
+        _ => {}
+    }
 }
 
 fn drop_nulls(v: &mut Value) {
