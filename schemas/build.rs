@@ -209,11 +209,7 @@ fn kinds_rs(version: &str, kinds: &[post::Kind]) -> String {
     let mut sorted: Vec<&post::Kind> = kinds.iter().collect();
     sorted.sort_by(|a, b| (&a.group, &a.version, &a.kind).cmp(&(&b.group, &b.version, &b.kind)));
     let mut s = String::new();
-    writeln!(
-        s,
-        "/// The Kubernetes minor version the embedded schemas describe."
-    )
-    .unwrap();
+    writeln!(s, "/// The Kubernetes minor version the embedded schemas describe.").unwrap();
     writeln!(s, "pub const KUBERNETES_VERSION: &str = {version:?};").unwrap();
     writeln!(s, "static KINDS: &[KindInfo] = &[").unwrap();
     for k in sorted {
@@ -234,9 +230,7 @@ fn kinds_rs(version: &str, kinds: &[post::Kind]) -> String {
 /// unpacks registry crates (e.g. vendored builds).
 fn check_exhaustive(version: &str, kinds: &[post::Kind]) {
     let Some(src) = k8s_openapi_source(version) else {
-        println!(
-            "cargo::warning=k8s-openapi source not found; kind list not checked for completeness"
-        );
+        println!("cargo::warning=k8s-openapi source not found; kind list not checked for completeness");
         return;
     };
     let mut expected = BTreeSet::new();
@@ -280,13 +274,10 @@ fn scan_resources(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
             let rest = &text[at + "impl crate::Resource for ".len()..];
             let name: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
             let block = &rest[..rest.find('}').unwrap_or(rest.len())];
-            let scoped = block.contains("crate::ClusterResourceScope")
-                || block.contains("crate::NamespaceResourceScope");
+            let scoped =
+                block.contains("crate::ClusterResourceScope") || block.contains("crate::NamespaceResourceScope");
             let module = path.parent().unwrap().strip_prefix(root).unwrap();
-            let module: Vec<_> = module
-                .iter()
-                .map(|c| c.to_string_lossy().into_owned())
-                .collect();
+            let module: Vec<_> = module.iter().map(|c| c.to_string_lossy().into_owned()).collect();
             if scoped && module.first().map(String::as_str) != Some("apimachinery") {
                 out.insert(format!("{}::{name}", module.join("::")));
             }

@@ -21,7 +21,8 @@ pub const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 /// The grammar in Quantity's description (`<signedNumber><suffix>`, suffix one of the binary
 /// SI, decimal SI or exponent forms), as one anchored regex. The decimal SI set also has `n`
 /// and `u`, which the parser accepts although the description omits them.
-pub const QUANTITY_PATTERN: &str = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)))?$";
+pub const QUANTITY_PATTERN: &str =
+    r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)))?$";
 
 /// Applies every fix, in place.
 pub fn postprocess(definitions: &mut Map<String, Value>, kinds: &[Kind]) {
@@ -31,18 +32,12 @@ pub fn postprocess(definitions: &mut Map<String, Value>, kinds: &[Kind]) {
     if let Some(Value::Object(s)) = definitions.get_mut(INT_OR_STRING) {
         // k8s-openapi only carries the `x-kubernetes-int-or-string` marker, which a JSON
         // Schema validator ignores; spell out what it means.
-        s.insert(
-            "oneOf".into(),
-            json!([{ "type": "integer" }, { "type": "string" }]),
-        );
+        s.insert("oneOf".into(), json!([{ "type": "integer" }, { "type": "string" }]));
     }
     if let Some(Value::Object(s)) = definitions.get_mut(QUANTITY) {
         // Quantity is written as a string ("500m", "1Gi") or a plain YAML number (`cpu: 1`).
         s.remove("x-kubernetes-int-or-string");
-        s.insert(
-            "oneOf".into(),
-            json!([{ "type": "string", "pattern": QUANTITY_PATTERN }, { "type": "number" }]),
-        );
+        s.insert("oneOf".into(), json!([{ "type": "string", "pattern": QUANTITY_PATTERN }, { "type": "number" }]));
     }
     for kind in kinds {
         if let Some(Value::Object(s)) = definitions.get_mut(&kind.definition) {
@@ -75,11 +70,7 @@ pub fn tighten(schema: &mut Value) {
     if s.contains_key("properties") && !s.contains_key("additionalProperties") {
         s.insert("additionalProperties".into(), Value::Bool(false));
     }
-    if let Some(values) = s
-        .get("description")
-        .and_then(Value::as_str)
-        .and_then(enum_values)
-    {
+    if let Some(values) = s.get("description").and_then(Value::as_str).and_then(enum_values) {
         add_enum(s, values);
     }
     if let Some(Value::Object(props)) = s.get_mut("properties") {
@@ -102,20 +93,13 @@ fn add_enum(s: &mut Map<String, Value>, values: Vec<String>) {
         Some("string") => s,
         // A list of enum values (e.g. `ipFamilies`) documents the values on the list.
         Some("array") => match s.get_mut("items") {
-            Some(Value::Object(items))
-                if items.get("type").and_then(Value::as_str) == Some("string") =>
-            {
-                items
-            }
+            Some(Value::Object(items)) if items.get("type").and_then(Value::as_str) == Some("string") => items,
             _ => return,
         },
         _ => return,
     };
     if !target.contains_key("enum") {
-        target.insert(
-            "enum".into(),
-            values.into_iter().map(Value::String).collect(),
-        );
+        target.insert("enum".into(), values.into_iter().map(Value::String).collect());
     }
 }
 
@@ -156,12 +140,7 @@ fn constrain_kind(s: &mut Map<String, Value>, kind: &Kind) {
     let required: Vec<String> = s
         .get("required")
         .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     let fixed = kind_required(&kind.definition, &required);
     if fixed.is_empty() {
@@ -176,11 +155,7 @@ fn constrain_kind(s: &mut Map<String, Value>, kind: &Kind) {
 /// k8s-openapi's lists for kinds matches upstream 1.37 (which does require `spec` on e.g.
 /// Deployment, unlike 1.32).
 pub fn kind_required(definition: &str, required: &[String]) -> Vec<String> {
-    required
-        .iter()
-        .filter(|r| *r != "metadata" || METADATA_REQUIRED.contains(&definition))
-        .cloned()
-        .collect()
+    required.iter().filter(|r| *r != "metadata" || METADATA_REQUIRED.contains(&definition)).cloned().collect()
 }
 
 pub const METADATA_REQUIRED: &[&str] = &[
@@ -214,18 +189,10 @@ fn fix_required(definitions: &mut Map<String, Value>) {
         let mut required: Vec<String> = s
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default();
         for r in *remove {
-            assert!(
-                required.iter().any(|x| x == r),
-                "{name}: `{r}` is no longer required; update REQUIRED_FIXES"
-            );
+            assert!(required.iter().any(|x| x == r), "{name}: `{r}` is no longer required; update REQUIRED_FIXES");
             required.retain(|x| x != r);
         }
         required.extend(add.iter().map(|a| (*a).to_owned()));
@@ -243,375 +210,96 @@ fn fix_required(definitions: &mut Map<String, Value>) {
 /// description usually lists them too). Only fields the API server rejects unknown values for.
 /// (definition, property, values); a property of array type gets the enum on its items.
 pub const ENUMS: &[(&str, &str, &[&str])] = &[
-    (
-        "io.k8s.api.core.v1.Container",
-        "imagePullPolicy",
-        PULL_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.Container",
-        "terminationMessagePolicy",
-        TERMINATION_MESSAGE_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.Container",
-        "restartPolicy",
-        &["Always", "OnFailure", "Never"],
-    ),
-    (
-        "io.k8s.api.core.v1.EphemeralContainer",
-        "imagePullPolicy",
-        PULL_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.EphemeralContainer",
-        "terminationMessagePolicy",
-        TERMINATION_MESSAGE_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.ImageVolumeSource",
-        "pullPolicy",
-        PULL_POLICY,
-    ),
+    ("io.k8s.api.core.v1.Container", "imagePullPolicy", PULL_POLICY),
+    ("io.k8s.api.core.v1.Container", "terminationMessagePolicy", TERMINATION_MESSAGE_POLICY),
+    ("io.k8s.api.core.v1.Container", "restartPolicy", &["Always", "OnFailure", "Never"]),
+    ("io.k8s.api.core.v1.EphemeralContainer", "imagePullPolicy", PULL_POLICY),
+    ("io.k8s.api.core.v1.EphemeralContainer", "terminationMessagePolicy", TERMINATION_MESSAGE_POLICY),
+    ("io.k8s.api.core.v1.ImageVolumeSource", "pullPolicy", PULL_POLICY),
     ("io.k8s.api.core.v1.ContainerPort", "protocol", PROTOCOL),
     ("io.k8s.api.core.v1.ServicePort", "protocol", PROTOCOL),
     ("io.k8s.api.core.v1.EndpointPort", "protocol", PROTOCOL),
     ("io.k8s.api.discovery.v1.EndpointPort", "protocol", PROTOCOL),
-    (
-        "io.k8s.api.networking.v1.NetworkPolicyPort",
-        "protocol",
-        PROTOCOL,
-    ),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "restartPolicy",
-        &["Always", "OnFailure", "Never"],
-    ),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "dnsPolicy",
-        &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
-    ),
-    (
-        "io.k8s.api.core.v1.PodSpec",
-        "preemptionPolicy",
-        PREEMPTION_POLICY,
-    ),
-    (
-        "io.k8s.api.scheduling.v1.PriorityClass",
-        "preemptionPolicy",
-        PREEMPTION_POLICY,
-    ),
+    ("io.k8s.api.networking.v1.NetworkPolicyPort", "protocol", PROTOCOL),
+    ("io.k8s.api.core.v1.PodSpec", "restartPolicy", &["Always", "OnFailure", "Never"]),
+    ("io.k8s.api.core.v1.PodSpec", "dnsPolicy", &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]),
+    ("io.k8s.api.core.v1.PodSpec", "preemptionPolicy", PREEMPTION_POLICY),
+    ("io.k8s.api.scheduling.v1.PriorityClass", "preemptionPolicy", PREEMPTION_POLICY),
     ("io.k8s.api.core.v1.PodOS", "name", &["linux", "windows"]),
-    (
-        "io.k8s.api.core.v1.PodSecurityContext",
-        "fsGroupChangePolicy",
-        &["OnRootMismatch", "Always"],
-    ),
-    (
-        "io.k8s.api.core.v1.PodSecurityContext",
-        "seLinuxChangePolicy",
-        &["MountOption", "Recursive"],
-    ),
-    (
-        "io.k8s.api.core.v1.PodSecurityContext",
-        "supplementalGroupsPolicy",
-        &["Merge", "Strict"],
-    ),
+    ("io.k8s.api.core.v1.PodSecurityContext", "fsGroupChangePolicy", &["OnRootMismatch", "Always"]),
+    ("io.k8s.api.core.v1.PodSecurityContext", "seLinuxChangePolicy", &["MountOption", "Recursive"]),
+    ("io.k8s.api.core.v1.PodSecurityContext", "supplementalGroupsPolicy", &["Merge", "Strict"]),
     ("io.k8s.api.core.v1.SeccompProfile", "type", PROFILE_TYPE),
     ("io.k8s.api.core.v1.AppArmorProfile", "type", PROFILE_TYPE),
-    (
-        "io.k8s.api.core.v1.SecurityContext",
-        "procMount",
-        &["Default", "Unmasked"],
-    ),
-    (
-        "io.k8s.api.core.v1.HTTPGetAction",
-        "scheme",
-        &["HTTP", "HTTPS"],
-    ),
-    (
-        "io.k8s.api.core.v1.VolumeMount",
-        "mountPropagation",
-        &["None", "HostToContainer", "Bidirectional"],
-    ),
-    (
-        "io.k8s.api.core.v1.VolumeMount",
-        "recursiveReadOnly",
-        &["Disabled", "IfPossible", "Enabled"],
-    ),
-    (
-        "io.k8s.api.core.v1.ContainerResizePolicy",
-        "restartPolicy",
-        &["NotRequired", "RestartContainer"],
-    ),
-    (
-        "io.k8s.api.core.v1.ContainerRestartRule",
-        "action",
-        &["Restart"],
-    ),
-    (
-        "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes",
-        "operator",
-        IN_NOT_IN,
-    ),
+    ("io.k8s.api.core.v1.SecurityContext", "procMount", &["Default", "Unmasked"]),
+    ("io.k8s.api.core.v1.HTTPGetAction", "scheme", &["HTTP", "HTTPS"]),
+    ("io.k8s.api.core.v1.VolumeMount", "mountPropagation", &["None", "HostToContainer", "Bidirectional"]),
+    ("io.k8s.api.core.v1.VolumeMount", "recursiveReadOnly", &["Disabled", "IfPossible", "Enabled"]),
+    ("io.k8s.api.core.v1.ContainerResizePolicy", "restartPolicy", &["NotRequired", "RestartContainer"]),
+    ("io.k8s.api.core.v1.ContainerRestartRule", "action", &["Restart"]),
+    ("io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes", "operator", IN_NOT_IN),
     (
         "io.k8s.api.core.v1.HostPathVolumeSource",
         "type",
-        &[
-            "",
-            "DirectoryOrCreate",
-            "Directory",
-            "FileOrCreate",
-            "File",
-            "Socket",
-            "CharDevice",
-            "BlockDevice",
-        ],
+        &["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"],
     ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "type",
-        &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"],
-    ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "externalTrafficPolicy",
-        TRAFFIC_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "internalTrafficPolicy",
-        TRAFFIC_POLICY,
-    ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "sessionAffinity",
-        &["ClientIP", "None"],
-    ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "ipFamilyPolicy",
-        &["SingleStack", "PreferDualStack", "RequireDualStack"],
-    ),
-    (
-        "io.k8s.api.core.v1.ServiceSpec",
-        "ipFamilies",
-        &["IPv4", "IPv6"],
-    ),
-    (
-        "io.k8s.api.core.v1.Toleration",
-        "operator",
-        &["Exists", "Equal", "Lt", "Gt"],
-    ),
+    ("io.k8s.api.core.v1.ServiceSpec", "type", &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]),
+    ("io.k8s.api.core.v1.ServiceSpec", "externalTrafficPolicy", TRAFFIC_POLICY),
+    ("io.k8s.api.core.v1.ServiceSpec", "internalTrafficPolicy", TRAFFIC_POLICY),
+    ("io.k8s.api.core.v1.ServiceSpec", "sessionAffinity", &["ClientIP", "None"]),
+    ("io.k8s.api.core.v1.ServiceSpec", "ipFamilyPolicy", &["SingleStack", "PreferDualStack", "RequireDualStack"]),
+    ("io.k8s.api.core.v1.ServiceSpec", "ipFamilies", &["IPv4", "IPv6"]),
+    ("io.k8s.api.core.v1.Toleration", "operator", &["Exists", "Equal", "Lt", "Gt"]),
     ("io.k8s.api.core.v1.Toleration", "effect", TAINT_EFFECT),
     ("io.k8s.api.core.v1.Taint", "effect", TAINT_EFFECT),
-    (
-        "io.k8s.api.core.v1.NodeSelectorRequirement",
-        "operator",
-        &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"],
-    ),
+    ("io.k8s.api.core.v1.NodeSelectorRequirement", "operator", &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]),
     (
         "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
         "operator",
         &["In", "NotIn", "Exists", "DoesNotExist"],
     ),
-    (
-        "io.k8s.api.core.v1.TopologySpreadConstraint",
-        "whenUnsatisfiable",
-        &["DoNotSchedule", "ScheduleAnyway"],
-    ),
-    (
-        "io.k8s.api.core.v1.TopologySpreadConstraint",
-        "nodeAffinityPolicy",
-        HONOR_IGNORE,
-    ),
-    (
-        "io.k8s.api.core.v1.TopologySpreadConstraint",
-        "nodeTaintsPolicy",
-        HONOR_IGNORE,
-    ),
-    (
-        "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
-        "volumeMode",
-        VOLUME_MODE,
-    ),
-    (
-        "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
-        "accessModes",
-        ACCESS_MODES,
-    ),
-    (
-        "io.k8s.api.core.v1.PersistentVolumeSpec",
-        "volumeMode",
-        VOLUME_MODE,
-    ),
-    (
-        "io.k8s.api.core.v1.PersistentVolumeSpec",
-        "accessModes",
-        ACCESS_MODES,
-    ),
-    (
-        "io.k8s.api.core.v1.PersistentVolumeSpec",
-        "persistentVolumeReclaimPolicy",
-        RECLAIM_POLICY,
-    ),
-    (
-        "io.k8s.api.storage.v1.StorageClass",
-        "reclaimPolicy",
-        RECLAIM_POLICY,
-    ),
-    (
-        "io.k8s.api.storage.v1.StorageClass",
-        "volumeBindingMode",
-        &["Immediate", "WaitForFirstConsumer"],
-    ),
-    (
-        "io.k8s.api.apps.v1.DeploymentStrategy",
-        "type",
-        &["Recreate", "RollingUpdate"],
-    ),
-    (
-        "io.k8s.api.apps.v1.DaemonSetUpdateStrategy",
-        "type",
-        &["RollingUpdate", "OnDelete"],
-    ),
-    (
-        "io.k8s.api.apps.v1.StatefulSetUpdateStrategy",
-        "type",
-        &["RollingUpdate", "OnDelete"],
-    ),
-    (
-        "io.k8s.api.apps.v1.StatefulSetSpec",
-        "podManagementPolicy",
-        &["OrderedReady", "Parallel"],
-    ),
-    (
-        "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
-        "whenDeleted",
-        RETAIN_DELETE,
-    ),
-    (
-        "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
-        "whenScaled",
-        RETAIN_DELETE,
-    ),
-    (
-        "io.k8s.api.batch.v1.CronJobSpec",
-        "concurrencyPolicy",
-        &["Allow", "Forbid", "Replace"],
-    ),
-    (
-        "io.k8s.api.batch.v1.JobSpec",
-        "completionMode",
-        &["NonIndexed", "Indexed"],
-    ),
-    (
-        "io.k8s.api.batch.v1.JobSpec",
-        "podReplacementPolicy",
-        &["TerminatingOrFailed", "Failed"],
-    ),
-    (
-        "io.k8s.api.batch.v1.PodFailurePolicyRule",
-        "action",
-        &["FailJob", "FailIndex", "Ignore", "Count"],
-    ),
-    (
-        "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement",
-        "operator",
-        IN_NOT_IN,
-    ),
-    (
-        "io.k8s.api.networking.v1.NetworkPolicySpec",
-        "policyTypes",
-        &["Ingress", "Egress"],
-    ),
-    (
-        "io.k8s.api.networking.v1.HTTPIngressPath",
-        "pathType",
-        &["Exact", "Prefix", "ImplementationSpecific"],
-    ),
-    (
-        "io.k8s.api.autoscaling.v2.MetricSpec",
-        "type",
-        &[
-            "ContainerResource",
-            "External",
-            "Object",
-            "Pods",
-            "Resource",
-        ],
-    ),
-    (
-        "io.k8s.api.autoscaling.v2.MetricTarget",
-        "type",
-        &["Utilization", "Value", "AverageValue"],
-    ),
-    (
-        "io.k8s.api.autoscaling.v2.HPAScalingRules",
-        "selectPolicy",
-        &["Max", "Min", "Disabled"],
-    ),
-    (
-        "io.k8s.api.autoscaling.v2.HPAScalingPolicy",
-        "type",
-        &["Pods", "Percent"],
-    ),
-    (
-        "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
-        "unhealthyPodEvictionPolicy",
-        &["IfHealthyBudget", "AlwaysAllow"],
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.ValidatingWebhook",
-        "failurePolicy",
-        FAILURE_POLICY,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.ValidatingWebhook",
-        "sideEffects",
-        SIDE_EFFECTS,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.ValidatingWebhook",
-        "matchPolicy",
-        MATCH_POLICY,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
-        "failurePolicy",
-        FAILURE_POLICY,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
-        "sideEffects",
-        SIDE_EFFECTS,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
-        "matchPolicy",
-        MATCH_POLICY,
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
-        "reinvocationPolicy",
-        &["Never", "IfNeeded"],
-    ),
-    (
-        "io.k8s.api.admissionregistration.v1.RuleWithOperations",
-        "scope",
-        &["Cluster", "Namespaced", "*"],
-    ),
+    ("io.k8s.api.core.v1.TopologySpreadConstraint", "whenUnsatisfiable", &["DoNotSchedule", "ScheduleAnyway"]),
+    ("io.k8s.api.core.v1.TopologySpreadConstraint", "nodeAffinityPolicy", HONOR_IGNORE),
+    ("io.k8s.api.core.v1.TopologySpreadConstraint", "nodeTaintsPolicy", HONOR_IGNORE),
+    ("io.k8s.api.core.v1.PersistentVolumeClaimSpec", "volumeMode", VOLUME_MODE),
+    ("io.k8s.api.core.v1.PersistentVolumeClaimSpec", "accessModes", ACCESS_MODES),
+    ("io.k8s.api.core.v1.PersistentVolumeSpec", "volumeMode", VOLUME_MODE),
+    ("io.k8s.api.core.v1.PersistentVolumeSpec", "accessModes", ACCESS_MODES),
+    ("io.k8s.api.core.v1.PersistentVolumeSpec", "persistentVolumeReclaimPolicy", RECLAIM_POLICY),
+    ("io.k8s.api.storage.v1.StorageClass", "reclaimPolicy", RECLAIM_POLICY),
+    ("io.k8s.api.storage.v1.StorageClass", "volumeBindingMode", &["Immediate", "WaitForFirstConsumer"]),
+    ("io.k8s.api.apps.v1.DeploymentStrategy", "type", &["Recreate", "RollingUpdate"]),
+    ("io.k8s.api.apps.v1.DaemonSetUpdateStrategy", "type", &["RollingUpdate", "OnDelete"]),
+    ("io.k8s.api.apps.v1.StatefulSetUpdateStrategy", "type", &["RollingUpdate", "OnDelete"]),
+    ("io.k8s.api.apps.v1.StatefulSetSpec", "podManagementPolicy", &["OrderedReady", "Parallel"]),
+    ("io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy", "whenDeleted", RETAIN_DELETE),
+    ("io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled", RETAIN_DELETE),
+    ("io.k8s.api.batch.v1.CronJobSpec", "concurrencyPolicy", &["Allow", "Forbid", "Replace"]),
+    ("io.k8s.api.batch.v1.JobSpec", "completionMode", &["NonIndexed", "Indexed"]),
+    ("io.k8s.api.batch.v1.JobSpec", "podReplacementPolicy", &["TerminatingOrFailed", "Failed"]),
+    ("io.k8s.api.batch.v1.PodFailurePolicyRule", "action", &["FailJob", "FailIndex", "Ignore", "Count"]),
+    ("io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", "operator", IN_NOT_IN),
+    ("io.k8s.api.networking.v1.NetworkPolicySpec", "policyTypes", &["Ingress", "Egress"]),
+    ("io.k8s.api.networking.v1.HTTPIngressPath", "pathType", &["Exact", "Prefix", "ImplementationSpecific"]),
+    ("io.k8s.api.autoscaling.v2.MetricSpec", "type", &["ContainerResource", "External", "Object", "Pods", "Resource"]),
+    ("io.k8s.api.autoscaling.v2.MetricTarget", "type", &["Utilization", "Value", "AverageValue"]),
+    ("io.k8s.api.autoscaling.v2.HPAScalingRules", "selectPolicy", &["Max", "Min", "Disabled"]),
+    ("io.k8s.api.autoscaling.v2.HPAScalingPolicy", "type", &["Pods", "Percent"]),
+    ("io.k8s.api.policy.v1.PodDisruptionBudgetSpec", "unhealthyPodEvictionPolicy", &["IfHealthyBudget", "AlwaysAllow"]),
+    ("io.k8s.api.admissionregistration.v1.ValidatingWebhook", "failurePolicy", FAILURE_POLICY),
+    ("io.k8s.api.admissionregistration.v1.ValidatingWebhook", "sideEffects", SIDE_EFFECTS),
+    ("io.k8s.api.admissionregistration.v1.ValidatingWebhook", "matchPolicy", MATCH_POLICY),
+    ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "failurePolicy", FAILURE_POLICY),
+    ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "sideEffects", SIDE_EFFECTS),
+    ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "matchPolicy", MATCH_POLICY),
+    ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "reinvocationPolicy", &["Never", "IfNeeded"]),
+    ("io.k8s.api.admissionregistration.v1.RuleWithOperations", "scope", &["Cluster", "Namespaced", "*"]),
     (
         "io.k8s.api.admissionregistration.v1.RuleWithOperations",
         "operations",
         &["*", "CREATE", "UPDATE", "DELETE", "CONNECT"],
     ),
-    (
-        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec",
-        "failurePolicy",
-        FAILURE_POLICY,
-    ),
+    ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", "failurePolicy", FAILURE_POLICY),
     (
         "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec",
         "validationActions",
@@ -639,12 +327,7 @@ const TRAFFIC_POLICY: &[&str] = &["Cluster", "Local"];
 const TAINT_EFFECT: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const HONOR_IGNORE: &[&str] = &["Honor", "Ignore"];
 const VOLUME_MODE: &[&str] = &["Block", "Filesystem"];
-const ACCESS_MODES: &[&str] = &[
-    "ReadWriteOnce",
-    "ReadOnlyMany",
-    "ReadWriteMany",
-    "ReadWriteOncePod",
-];
+const ACCESS_MODES: &[&str] = &["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
 const RECLAIM_POLICY: &[&str] = &["Retain", "Delete", "Recycle"];
 const RETAIN_DELETE: &[&str] = &["Retain", "Delete"];
 const FAILURE_POLICY: &[&str] = &["Ignore", "Fail"];
@@ -658,9 +341,7 @@ fn apply_enums(definitions: &mut Map<String, Value>) {
             .and_then(|d| d.get_mut("properties"))
             .and_then(|p| p.get_mut(*property))
             .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| {
-                panic!("ENUMS names {name}.{property}, which k8s-openapi no longer has")
-            });
+            .unwrap_or_else(|| panic!("ENUMS names {name}.{property}, which k8s-openapi no longer has"));
         let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
         let before = field.get("enum").cloned();
         add_enum(field, values);
@@ -675,10 +356,7 @@ fn apply_enums(definitions: &mut Map<String, Value>) {
 /// `metav1.Time` and `MicroTime` accept `null`: `creationTimestamp: null` is in the output of
 /// `kubectl create --dry-run -o yaml` and many generators, and the API server takes it as unset.
 fn nullable_times(definitions: &mut Map<String, Value>) {
-    for name in [
-        "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
-        "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
-    ] {
+    for name in ["io.k8s.apimachinery.pkg.apis.meta.v1.Time", "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"] {
         if let Some(Value::Object(s)) = definitions.get_mut(name) {
             s.insert("type".into(), json!(["string", "null"]));
         }

@@ -7,16 +7,9 @@
 use serde_json::json;
 
 fn main() -> std::io::Result<()> {
-    let out = std::path::PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "schemas-dump".into()),
-    );
+    let out = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "schemas-dump".into()));
     std::fs::create_dir_all(&out)?;
-    std::fs::write(
-        out.join("definitions.json"),
-        gitops_ls_schemas::DEFINITIONS_JSON,
-    )?;
+    std::fs::write(out.join("definitions.json"), gitops_ls_schemas::DEFINITIONS_JSON)?;
     let mut table = Vec::new();
     for k in gitops_ls_schemas::kinds() {
         table.push(json!({
@@ -28,10 +21,7 @@ fn main() -> std::io::Result<()> {
         let file = format!("{}-{}-{}.json", k.kind.to_lowercase(), group, k.version);
         std::fs::write(out.join(file), serde_json::to_string_pretty(&schema)?)?;
     }
-    std::fs::write(
-        out.join("kinds.json"),
-        serde_json::to_string_pretty(&table)?,
-    )?;
+    std::fs::write(out.join("kinds.json"), serde_json::to_string_pretty(&table)?)?;
     println!(
         "Kubernetes {}: {} kinds, {} definitions, written to {}",
         gitops_ls_schemas::KUBERNETES_VERSION,

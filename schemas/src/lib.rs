@@ -43,24 +43,18 @@ pub fn kinds() -> impl ExactSizeIterator<Item = &'static KindInfo> + Clone {
 
 /// The kind with this `apiVersion` and `kind`, if it is built in.
 pub fn kind_info(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
-    KINDS
-        .iter()
-        .find(|k| k.api_version == api_version && k.kind == kind)
+    KINDS.iter().find(|k| k.api_version == api_version && k.kind == kind)
 }
 
 /// The parsed embedded document (parsed once, on first use).
 pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        serde_json::from_str(DEFINITIONS_JSON).expect("embedded schemas are valid JSON")
-    })
+    DOCUMENT.get_or_init(|| serde_json::from_str(DEFINITIONS_JSON).expect("embedded schemas are valid JSON"))
 }
 
 /// The shared definitions table, keyed by definition name.
 pub fn definitions() -> &'static Map<String, Value> {
-    document()["definitions"]
-        .as_object()
-        .expect("embedded document has definitions")
+    document()["definitions"].as_object().expect("embedded document has definitions")
 }
 
 /// One definition by name, e.g. for hover text that follows a `$ref`.
@@ -97,12 +91,7 @@ pub fn schema_for(api_version: &str, kind: &str) -> Option<Value> {
     root.insert("$schema".into(), document()["$schema"].clone());
     root.insert(
         "definitions".into(),
-        Value::Object(
-            reached
-                .into_iter()
-                .map(|(name, schema)| (name.to_owned(), schema.clone()))
-                .collect(),
-        ),
+        Value::Object(reached.into_iter().map(|(name, schema)| (name.to_owned(), schema.clone())).collect()),
     );
     Some(Value::Object(root))
 }

@@ -27,10 +27,7 @@ fn tightens_objects_but_not_maps() {
     });
     tighten(&mut s);
     assert_eq!(s["additionalProperties"], false);
-    assert_eq!(
-        s["properties"]["labels"]["additionalProperties"],
-        json!({ "type": "string" })
-    );
+    assert_eq!(s["properties"]["labels"]["additionalProperties"], json!({ "type": "string" }));
     assert_eq!(s["properties"]["nested"]["additionalProperties"], false);
     assert_eq!(s["properties"]["policy"]["enum"], json!(["A", "B"]));
     assert_eq!(s["properties"]["list"]["items"]["enum"], json!(["X"]));
@@ -38,15 +35,8 @@ fn tightens_objects_but_not_maps() {
 
 #[test]
 fn quantity_pattern_follows_the_grammar() {
-    let re = |s: &str| {
-        jsonschema::is_valid(
-            &json!({ "pattern": postprocess::QUANTITY_PATTERN }),
-            &json!(s),
-        )
-    };
-    for ok in [
-        "1", "500m", "1.5Gi", "-2", ".5", "1.", "1e3", "2E-2", "10n", "3u", "1k", "1M", "1Ei",
-    ] {
+    let re = |s: &str| jsonschema::is_valid(&json!({ "pattern": postprocess::QUANTITY_PATTERN }), &json!(s));
+    for ok in ["1", "500m", "1.5Gi", "-2", ".5", "1.", "1e3", "2E-2", "10n", "3u", "1k", "1M", "1Ei"] {
         assert!(re(ok), "{ok}");
     }
     for bad in ["", "m", "1K", "1GB", "1.2.3", "1 Gi", "1ki", "Gi1", "1e"] {

@@ -12,8 +12,7 @@ const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 
 fn reference() -> Option<BTreeMap<String, Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/k8s-v1.32.2-_definitions.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/k8s-v1.32.2-_definitions.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
         println!("skipped: {} not found", path.display());
         return None;
@@ -51,27 +50,19 @@ fn refs(defs: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
 fn required(s: &Value) -> BTreeSet<String> {
     s.get("required")
         .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default()
 }
 
 #[test]
 fn cross_check_with_upstream_1_32() {
     let Some(upstream) = reference() else { return };
-    let ours: BTreeMap<String, Value> = gitops_ls_schemas::definitions()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let ours: BTreeMap<String, Value> =
+        gitops_ls_schemas::definitions().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
 
     // Kinds: every GA kind of 1.32 is still built in; alpha/beta versions come and go.
-    let ours_kinds: BTreeSet<(String, String, String)> = gitops_ls_schemas::kinds()
-        .map(|k| (k.group.to_owned(), k.version.to_owned(), k.kind.to_owned()))
-        .collect();
+    let ours_kinds: BTreeSet<(String, String, String)> =
+        gitops_ls_schemas::kinds().map(|k| (k.group.to_owned(), k.version.to_owned(), k.kind.to_owned())).collect();
     let skip = [
         "Scale",
         "Eviction",
@@ -86,21 +77,13 @@ fn cross_check_with_upstream_1_32() {
     ];
     let mut missing_ga = Vec::new();
     for s in upstream.values() {
-        for gvk in s
-            .get("x-kubernetes-group-version-kind")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for gvk in s.get("x-kubernetes-group-version-kind").and_then(Value::as_array).into_iter().flatten() {
             let key = (
                 gvk["group"].as_str().unwrap().to_owned(),
                 gvk["version"].as_str().unwrap().to_owned(),
                 gvk["kind"].as_str().unwrap().to_owned(),
             );
-            if skip.contains(&key.2.as_str())
-                || key.2.ends_with("List")
-                || ours_kinds.contains(&key)
-            {
+            if skip.contains(&key.2.as_str()) || key.2.ends_with("List") || ours_kinds.contains(&key) {
                 continue;
             }
             if key.1.contains("alpha") || key.1.contains("beta") {
@@ -110,10 +93,7 @@ fn cross_check_with_upstream_1_32() {
             }
         }
     }
-    assert!(
-        missing_ga.is_empty(),
-        "GA kinds of 1.32 missing: {missing_ga:?}"
-    );
+    assert!(missing_ga.is_empty(), "GA kinds of 1.32 missing: {missing_ga:?}");
 
     // IntOrString and Quantity fields: the same paths use them.
     let (ours_refs, up_refs) = (refs(&ours), refs(&upstream));
@@ -144,16 +124,11 @@ fn cross_check_with_upstream_1_32() {
             println!("required differs: {name}: ours {a:?}, upstream 1.32 {b:?}");
         }
         if up.get("properties").is_some() {
-            assert_eq!(
-                our.get("additionalProperties"),
-                up.get("additionalProperties"),
-                "strictness of {name}"
-            );
+            assert_eq!(our.get("additionalProperties"), up.get("additionalProperties"), "strictness of {name}");
         }
-        if let (Some(Value::Array(e)), Some(k)) = (
-            up.pointer("/properties/kind/enum"),
-            our.pointer("/properties/kind/enum"),
-        ) {
+        if let (Some(Value::Array(e)), Some(k)) =
+            (up.pointer("/properties/kind/enum"), our.pointer("/properties/kind/enum"))
+        {
             assert_eq!(Some(e), k.as_array(), "kind enum of {name}");
         }
     }

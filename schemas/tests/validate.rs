@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 
 fn validator(api_version: &str, kind: &str) -> Validator {
     let schema = gitops_ls_schemas::schema_for(api_version, kind).expect("built-in kind");
-    jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .build(&schema)
-        .expect("schema compiles")
+    jsonschema::options().with_draft(Draft::Draft7).build(&schema).expect("schema compiles")
 }
 
 fn deployment_validator() -> &'static Validator {
@@ -28,10 +25,9 @@ fn errors(v: &Validator, instance: &Value) -> Vec<(String, String)> {
         .flat_map(|e| {
             let path = e.instance_path().as_str().to_owned();
             match e.kind() {
-                ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-                    .iter()
-                    .map(|u| (format!("{path}/{u}"), "additionalProperties".to_owned()))
-                    .collect(),
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    unexpected.iter().map(|u| (format!("{path}/{u}"), "additionalProperties".to_owned())).collect()
+                }
                 kind => vec![(path, kind_name(kind).to_owned())],
             }
         })
@@ -86,21 +82,13 @@ fn deployment() -> Value {
 
 fn with(mut doc: Value, pointer: &str, value: Value) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    doc.pointer_mut(parent)
-        .unwrap()
-        .as_object_mut()
-        .unwrap()
-        .insert(key.to_owned(), value);
+    doc.pointer_mut(parent).unwrap().as_object_mut().unwrap().insert(key.to_owned(), value);
     doc
 }
 
 fn without(mut doc: Value, pointer: &str) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    doc.pointer_mut(parent)
-        .unwrap()
-        .as_object_mut()
-        .unwrap()
-        .remove(key);
+    doc.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
     doc
 }
 
@@ -116,12 +104,7 @@ fn valid_deployment_passes() {
 #[test]
 fn unknown_field_is_reported_at_its_path() {
     let doc = with(deployment(), "/spec/replica", json!(3));
-    assert_single(
-        deployment_validator(),
-        &doc,
-        "/spec/replica",
-        "additionalProperties",
-    );
+    assert_single(deployment_validator(), &doc, "/spec/replica", "additionalProperties");
     // jsonschema itself reports the object holding the unknown key, and names the key.
     let err = deployment_validator().iter_errors(&doc).next().unwrap();
     assert_eq!(err.instance_path().as_str(), "/spec");
@@ -131,19 +114,11 @@ fn unknown_field_is_reported_at_its_path() {
 fn enum_type_and_pattern_errors() {
     let v = deployment_validator();
     let c = "/spec/template/spec/containers/0";
-    let doc = with(
-        deployment(),
-        &format!("{c}/imagePullPolicy"),
-        json!("Sometimes"),
-    );
+    let doc = with(deployment(), &format!("{c}/imagePullPolicy"), json!("Sometimes"));
     assert_single(v, &doc, &format!("{c}/imagePullPolicy"), "enum");
     let doc = with(deployment(), "/spec/replicas", json!("3"));
     assert_single(v, &doc, "/spec/replicas", "type");
-    let doc = with(
-        deployment(),
-        &format!("{c}/resources/requests/cpu"),
-        json!("lots"),
-    );
+    let doc = with(deployment(), &format!("{c}/resources/requests/cpu"), json!("lots"));
     assert_single(v, &doc, &format!("{c}/resources/requests/cpu"), "oneOf");
     let doc = with(deployment(), &format!("{c}/ports/0/protocol"), json!("tcp"));
     assert_single(v, &doc, &format!("{c}/ports/0/protocol"), "enum");
@@ -153,50 +128,21 @@ fn enum_type_and_pattern_errors() {
 fn quantities() {
     let v = deployment_validator();
     let cpu = "/spec/template/spec/containers/0/resources/requests/cpu";
-    for ok in [
-        json!("500m"),
-        json!("1Gi"),
-        json!(1),
-        json!(0.5),
-        json!("1e3"),
-        json!("+.5"),
-        json!("100Ki"),
-    ] {
-        assert!(
-            v.is_valid(&with(deployment(), cpu, ok.clone())),
-            "{ok} should be a quantity"
-        );
+    for ok in [json!("500m"), json!("1Gi"), json!(1), json!(0.5), json!("1e3"), json!("+.5"), json!("100Ki")] {
+        assert!(v.is_valid(&with(deployment(), cpu, ok.clone())), "{ok} should be a quantity");
     }
-    for bad in [
-        json!("lots"),
-        json!("1GB"),
-        json!("1 Gi"),
-        json!(""),
-        json!(true),
-    ] {
-        assert!(
-            !v.is_valid(&with(deployment(), cpu, bad.clone())),
-            "{bad} should not be a quantity"
-        );
+    for bad in [json!("lots"), json!("1GB"), json!("1 Gi"), json!(""), json!(true)] {
+        assert!(!v.is_valid(&with(deployment(), cpu, bad.clone())), "{bad} should not be a quantity");
     }
 }
 
 #[test]
 fn maps_accept_any_keys() {
-    let doc = with(
-        deployment(),
-        "/metadata/labels",
-        json!({ "app.kubernetes.io/name": "x", "weird key": "y" }),
-    );
+    let doc = with(deployment(), "/metadata/labels", json!({ "app.kubernetes.io/name": "x", "weird key": "y" }));
     assert!(deployment_validator().is_valid(&doc));
     // ...but map values keep their type.
     let doc = with(deployment(), "/metadata/labels", json!({ "replicas": 3 }));
-    assert_single(
-        deployment_validator(),
-        &doc,
-        "/metadata/labels/replicas",
-        "type",
-    );
+    assert_single(deployment_validator(), &doc, "/metadata/labels/replicas", "type");
 }
 
 #[test]
@@ -210,9 +156,7 @@ fn required_fields() {
     assert!(v.is_valid(&without(deployment(), "/metadata")));
     // A Pod's spec is optional.
     let pod = validator("v1", "Pod");
-    assert!(
-        pod.is_valid(&json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "p" } }))
-    );
+    assert!(pod.is_valid(&json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "p" } })));
     let pod_doc = json!({ "apiVersion": "v1", "kind": "Pod", "spec": {} });
     assert_single(&pod, &pod_doc, "/spec", "required");
     // `name` of a secretKeyRef defaults to "" upstream; k8s-openapi would require it.
@@ -251,17 +195,10 @@ fn api_version_and_kind_must_match() {
 fn every_kind_compiles_and_accepts_a_minimal_object() {
     for k in gitops_ls_schemas::kinds() {
         let v = validator(k.api_version, k.kind);
-        let minimal =
-            json!({ "apiVersion": k.api_version, "kind": k.kind, "metadata": { "name": "x" } });
+        let minimal = json!({ "apiVersion": k.api_version, "kind": k.kind, "metadata": { "name": "x" } });
         // Only the kind's own required fields may be missing.
         for (path, kind) in errors(&v, &minimal) {
-            assert_eq!(
-                (path.as_str(), kind.as_str()),
-                ("", "required"),
-                "{} {}",
-                k.api_version,
-                k.kind
-            );
+            assert_eq!((path.as_str(), kind.as_str()), ("", "required"), "{} {}", k.api_version, k.kind);
         }
     }
 }
@@ -277,10 +214,7 @@ fn timings() {
     let schema = gitops_ls_schemas::schema_for("apps/v1", "Deployment").unwrap();
     let extract = start.elapsed();
     let start = Instant::now();
-    let v = jsonschema::options()
-        .with_draft(Draft::Draft7)
-        .build(&schema)
-        .unwrap();
+    let v = jsonschema::options().with_draft(Draft::Draft7).build(&schema).unwrap();
     let compile = start.elapsed();
     let doc = deployment();
     let rounds = 1000;
