@@ -119,7 +119,11 @@ impl Settings {
     }
 
     pub fn validation_options(&self) -> ValidationOptions {
-        ValidationOptions { unknown_kind: self.unknown_kind_severity(), ..Default::default() }
+        ValidationOptions {
+            unknown_kind: self.unknown_kind_severity(),
+            strict: self.validation.strict,
+            ..Default::default()
+        }
     }
 }
 

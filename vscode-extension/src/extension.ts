@@ -67,7 +67,9 @@ async function startServer(context: vscode.ExtensionContext): Promise<void> {
   if (skipped) void vscode.window.showWarningMessage(skipped);
   output.appendLine(`Starting gitops-ls ${res.version} from ${res.path} (${SOURCE_LABEL[res.source]})`);
 
-  const serverOptions: ServerOptions = { command: res.path, args: [], options: { env: process.env } };
+  // The server reads its log level from the environment, before any settings arrive.
+  const env = { ...process.env, GITOPS_LS_LOG: currentSettings().log.level };
+  const serverOptions: ServerOptions = { command: res.path, args: [], options: { env } };
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: output,

@@ -8,7 +8,7 @@ export const SECTION = 'gitops-ls';
 
 /** Keys that only the client uses; changing `server.path` needs a restart. */
 export const CLIENT_ONLY_KEYS = ['server.path', 'trace.server'] as const;
-export const RESTART_KEYS = ['server.path'] as const;
+export const RESTART_KEYS = ['server.path', 'log.level'] as const;
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint' | 'off';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -36,7 +36,7 @@ export interface ServerSettings {
 export const DEFAULTS: ServerSettings = {
   kubernetesVersion: null,
   schemas: { locations: [], crdCatalog: null, associations: {} },
-  validation: { unknownKindSeverity: 'warning', strict: false },
+  validation: { unknownKindSeverity: 'warning', strict: true },
   images: { checkTags: true, insecureRegistries: [], cacheTtlSeconds: 3600, completionTimeoutMs: 300 },
   log: { level: 'info' },
 };

@@ -59,7 +59,7 @@ describe('toServerSettings', () => {
     );
     assert.equal(s.kubernetesVersion, '1.3');
     assert.deepEqual(s.schemas, { locations: ['./a'], crdCatalog: null, associations: { 'a/*.yaml': 'x.json' } });
-    assert.deepEqual(s.validation, { unknownKindSeverity: 'warning', strict: false });
+    assert.deepEqual(s.validation, { unknownKindSeverity: 'warning', strict: true });
     assert.deepEqual(s.images, { checkTags: true, insecureRegistries: [], cacheTtlSeconds: 3600, completionTimeoutMs: 250 });
     assert.equal(s.log.level, 'info');
   });

@@ -24,11 +24,20 @@ pub struct ValidationOptions {
     pub max_problems: usize,
     /// The file's path: for `kustomization.yaml`, modeline paths and glob associations.
     pub path: Option<PathBuf>,
+    /// Unknown fields are errors, as with the API server's strict field validation; when off
+    /// they are warnings.
+    pub strict: bool,
 }
 
 impl Default for ValidationOptions {
     fn default() -> Self {
-        ValidationOptions { unknown_kind: Some(Severity::Warning), partial: false, max_problems: 100, path: None }
+        ValidationOptions {
+            unknown_kind: Some(Severity::Warning),
+            partial: false,
+            max_problems: 100,
+            path: None,
+            strict: true,
+        }
     }
 }
 
@@ -321,7 +330,7 @@ fn check_schema(
     };
     let root_schema: &Value = &resolved.schema;
     let before = diags.len();
-    let cx = MapCx { node, root_schema, kind, prefix, partial: opts.partial };
+    let cx = MapCx { node, root_schema, kind, prefix, partial: opts.partial, strict: opts.strict };
     for err in validator.iter_errors(instance) {
         if diags.len() - before >= opts.max_problems {
             break;
@@ -337,6 +346,7 @@ struct MapCx<'a> {
     kind: &'a str,
     prefix: &'a [Segment],
     partial: bool,
+    strict: bool,
 }
 
 impl MapCx<'_> {
@@ -353,7 +363,11 @@ impl MapCx<'_> {
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 for name in unexpected {
-                    diags.push(ctx.unknown_field(name));
+                    let mut d = ctx.unknown_field(name);
+                    if !self.strict {
+                        d.severity = Severity::Warning;
+                    }
+                    diags.push(d);
                 }
             }
             ValidationErrorKind::Required { property } => {

@@ -651,3 +651,13 @@ spec:
         &ValidationOptions::default(),
     );
 }
+
+#[test]
+fn unknown_fields_are_warnings_when_not_strict() {
+    let lenient = ValidationOptions { strict: false, ..Default::default() };
+    run(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labls: {}\n  ^^^^^ warning[unknown-field]: did you mean `labels`?\n",
+        &SchemaStore::new(),
+        &lenient,
+    );
+}
