@@ -512,3 +512,60 @@ fn completion_without_snippet_support_is_plain_text() {
     assert_eq!(item["textEdit"]["newText"], "type: ClusterIP");
     server.shutdown_and_exit();
 }
+
+fn check(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls")).arg("check").args(args).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn check_on_the_example_repository() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let (code, stdout, _) = check(&[examples]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].ends_with(
+        "apps/base/redis/statefulset.yaml:33:11: error: duplicate key `resources` (first defined on line 28): Kubernetes rejects objects with repeated keys [duplicate-key]"
+    ));
+    assert_eq!(lines[1], "18 resources, 1 error, 0 warnings in 15 files");
+
+    let (code, sarif, stderr) = check(&["--format", "sarif", examples]);
+    assert_eq!(code, Some(1));
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 1);
+    assert_eq!(stderr.trim(), "18 resources, 1 error, 0 warnings in 15 files");
+}
+
+#[test]
+fn check_learns_crds_from_the_tree_and_reports_every_rule() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::write(root.join("crd.yaml"), include_str!("../fixtures/crds/stable.example.com_crontabs.yaml")).unwrap();
+    std::fs::write(
+        root.join("cron.yaml"),
+        "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: c\nspec:\n  replica: 1\n---\napiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: old\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("values.yaml"), "replicaCount: 2\nimage: {tag: yes}\n").unwrap();
+    let (code, json, _) = check(&["--format", "json", root.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["unknown-field", "removed-api"], "{json}");
+    assert_eq!(v["diagnostics"][0]["line"], 6);
+    assert_eq!(v["summary"]["resources"], 3);
+
+    // Another Kubernetes version that cannot be loaded is an error, not a silent fallback.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(root.join("cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n").unwrap();
+    let location = empty.path().to_str().unwrap();
+    let cm = root.join("cm.yaml");
+    let (code, stdout, _) =
+        check(&["--kubernetes-version", "1.29", "--schema-location", location, cm.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("Kubernetes 1.29 schemas not found"), "{stdout}");
+    let (code, _, stderr) = check(&["--format", "yaml", "."]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown format"));
+}
