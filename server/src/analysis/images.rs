@@ -34,6 +34,8 @@ pub enum TagState {
     Ready(Arc<TagList>),
     /// The last fetch failed; the reason is safe to show (it never holds credentials).
     Failed(String),
+    /// The registry could not be reached (offline, DNS): shown on hover, not as a diagnostic.
+    Offline(String),
 }
 
 /// A repository's tags in completion order (versions newest first, then the rest).
@@ -369,9 +371,8 @@ pub fn image_diagnostics(
             }
             out.push(d);
         }
-        if !check_tags {
-            continue;
-        }
+        // Only a written tag can be missing or outdated.
+        let Some(tag) = tag.filter(|_| check_tags) else { continue };
         let list = match tags.tags(&repo) {
             TagState::Ready(list) => list,
             TagState::Failed(why) => {
@@ -381,9 +382,8 @@ pub fn image_diagnostics(
                 }
                 continue;
             }
-            TagState::Unknown | TagState::Pending => continue,
+            TagState::Unknown | TagState::Pending | TagState::Offline(_) => continue,
         };
-        let Some(tag) = tag else { continue };
         let tag_span = site.tag_span.unwrap_or(site.span);
         if !list.contains(tag) {
             let newest: Vec<&str> = list.tags.iter().take(3).map(String::as_str).collect();
@@ -576,7 +576,7 @@ pub fn complete_target(target: &TagTarget, tags: &dyn ImageTags) -> Completion {
                 matching.by_ref().take(MAX_TAG_ITEMS).enumerate().map(|(i, t)| item(t.clone(), None, i)).collect();
             Completion { items, is_incomplete: matching.next().is_some() }
         }
-        TagState::Failed(_) => Completion::default(),
+        TagState::Failed(_) | TagState::Offline(_) => Completion::default(),
         TagState::Unknown | TagState::Pending => Completion { items: Vec::new(), is_incomplete: true },
     }
 }
@@ -620,7 +620,7 @@ pub fn image_hover(
                 }
             }
             None => match tags.tags(&repo) {
-                TagState::Failed(why) => md.push_str(&format!("\nRegistry: {why}\n")),
+                TagState::Failed(why) | TagState::Offline(why) => md.push_str(&format!("\nRegistry: {why}\n")),
                 TagState::Ready(_) | TagState::Unknown | TagState::Pending => {
                     md.push_str("\n*Registry details are being fetched.*\n")
                 }
