@@ -377,3 +377,37 @@ fn credentials_come_from_the_docker_config() {
     assert!(!server.stderr().contains(PASSWORD));
     server.shutdown_and_exit();
 }
+
+#[test]
+fn a_hanging_registry_does_not_block_the_editor() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with_env(&[
+        ("HOME", home.path().to_str().unwrap()),
+        ("XDG_CACHE_HOME", cache.path().to_str().unwrap()),
+    ]);
+    server.initialize(false);
+    let text = pod(&format!("127.0.0.1:{port}/team/app:"));
+    server.open(URI, 1, &text);
+    let column = text.lines().nth(7).unwrap().len() as u32;
+    let list = server.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 7, "character": column}}),
+    );
+    assert_eq!(list["isIncomplete"], true, "{list}");
+    assert_eq!(list["items"], json!([]));
+    // Other requests answer while the fetch hangs.
+    let symbols = server.request("textDocument/documentSymbol", json!({"textDocument": {"uri": URI}}));
+    assert_eq!(symbols[0]["name"], "Pod p");
+    let hover = server
+        .request("textDocument/hover", json!({"textDocument": {"uri": URI}, "position": {"line": 1, "character": 2}}));
+    assert!(hover["contents"]["value"].as_str().is_some());
+    server.shutdown_and_exit();
+}

@@ -366,3 +366,6 @@ pub fn check_images<T: TextSource + ?Sized>(
     }
     files.iter().map(|(f, t)| crate::analysis::images::image_diagnostics(f, *t, &registry, true)).collect()
 }
+
+#[cfg(test)]
+mod tests;
