@@ -6,7 +6,9 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod k8s;
 pub mod lsp;
+pub mod registry;
 pub mod schema;
 pub mod text;
 pub mod yaml;

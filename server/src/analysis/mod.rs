@@ -5,6 +5,7 @@ pub mod context;
 #[cfg(test)]
 mod fixtures;
 pub mod hover;
+pub mod images;
 pub mod kustomize;
 mod symbols;
 pub mod workspace;

@@ -150,7 +150,10 @@ pub fn folding_ranges(snap: &Snapshot) -> Vec<lsp::FoldingRange> {
 
 pub fn hover(snap: &Snapshot, store: &SchemaStore, position: lsp::Position) -> Option<lsp::Hover> {
     let offset = snap.doc.position_to_offset(from_position(position));
-    let hover = analysis::hover(&snap.yaml, &snap.doc.rope, offset, store)?;
+    hover_result(snap, analysis::hover(&snap.yaml, &snap.doc.rope, offset, store)?)
+}
+
+pub fn hover_result(snap: &Snapshot, hover: analysis::Hover) -> Option<lsp::Hover> {
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
@@ -180,6 +183,11 @@ pub fn completion(
 ) -> lsp::CompletionList {
     let offset = snap.doc.position_to_offset(from_position(position));
     let completion = analysis::completion(&snap.yaml, &snap.doc.rope, offset, store);
+    completion_list(snap, completion, snippets)
+}
+
+/// A core completion list as the protocol's.
+pub fn completion_list(snap: &Snapshot, completion: analysis::Completion, snippets: bool) -> lsp::CompletionList {
     let items = completion
         .items
         .into_iter()

@@ -15,7 +15,9 @@ use super::session::{Session, Snapshot};
 use super::workspace::{Workspace, uri_path};
 use super::{convert, guard};
 use crate::analysis;
+use crate::analysis::images;
 use crate::config::Settings;
+use crate::registry::Registry;
 use crate::schema::{SchemaStore, ValidationOptions};
 
 /// How long diagnostics wait for more edits before running.
@@ -38,6 +40,8 @@ struct Shared {
     /// CRDs and Kustomize patches of the repository.
     workspace: Workspace,
     settings: RwLock<Settings>,
+    /// Registry tag cache and background fetches for image completion, hover and diagnostics.
+    registry: Registry,
     /// What the client can do, learnt at `initialize`.
     client_caps: RwLock<ClientCaps>,
     /// The client accepts snippet completions (`$0`, `${1:…}`); else they are sent as plain text.
@@ -81,9 +85,17 @@ impl Backend {
             store: Arc::new(SchemaStore::new()),
             workspace: Workspace::default(),
             settings: RwLock::default(),
+            registry: Registry::new(&Default::default(), crate::registry::default_cache_dir()),
             client_caps: RwLock::default(),
             snippets: AtomicBool::new(false),
             gates: Mutex::default(),
+        });
+        // A fetch that lands changes what the image diagnostics can say.
+        let weak = Arc::downgrade(&shared);
+        shared.registry.set_on_update(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.refresh_all(None);
+            }
         });
         Backend { shared, shutdown_requested }
     }
@@ -161,7 +173,19 @@ impl Shared {
             path,
             ..self.settings.read().unwrap_or_else(PoisonError::into_inner).validation_options()
         };
-        analysis::analyze(&snap.yaml, &self.store, &opts).diagnostics
+        let mut found = analysis::analyze(&snap.yaml, &self.store, &opts).diagnostics;
+        found.extend(self.image_diagnostics(snap));
+        found
+    }
+
+    /// Image diagnostics from the tag cache; with `images.checkTags` it also starts the fetches
+    /// they need (a landing fetch re-runs diagnostics).
+    fn image_diagnostics(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
+        let check = self.registry.check_tags();
+        if check {
+            self.registry.prefetch(&images::image_sites(&snap.yaml, &snap.doc.rope));
+        }
+        images::image_diagnostics(&snap.yaml, &snap.doc.rope, &self.registry, check)
     }
 
     /// Learns CRDs and patch references from an open document; true when other documents'
@@ -183,6 +207,7 @@ impl Shared {
     fn apply_settings(self: &Arc<Self>, settings: Settings) {
         let cache_dir = crate::cli::default_cache_dir();
         self.store.configure(settings.store_settings(cache_dir));
+        self.registry.configure(&settings.images);
         let changed = {
             let mut current = self.settings.write().unwrap_or_else(PoisonError::into_inner);
             let changed = *current != settings;
@@ -506,7 +531,31 @@ impl LanguageServer for Backend {
         const METHOD: &str = "textDocument/hover";
         let TextDocumentPositionParams { text_document, position } = params.text_document_position_params;
         let store = Arc::clone(&self.shared.store);
+        let registry = self.shared.registry.clone();
         guard::request(METHOD, async {
+            // On an image: wait a little for registry details, then answer with what is known.
+            let uri = text_document.uri.clone();
+            let site = self
+                .with_snapshot(METHOD, uri.clone(), move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    images::site_at(&s.yaml, &s.doc.rope, offset)
+                })
+                .await?
+                .flatten();
+            if let Some(site) = site {
+                if let Some((repo, tag)) = site.repo_and_tag() {
+                    registry.ensure_tags(&repo);
+                    registry.wait_details(&repo, &tag, registry.completion_timeout()).await;
+                }
+                let hover = self
+                    .with_snapshot(METHOD, uri, move |s| {
+                        let offset = s.doc.position_to_offset(convert::from_position(position));
+                        let h = images::image_hover(&s.yaml, &s.doc.rope, offset, &registry)?;
+                        convert::hover_result(s, h)
+                    })
+                    .await?;
+                return Ok(hover.flatten());
+            }
             let hover =
                 self.with_snapshot(METHOD, text_document.uri, move |s| convert::hover(s, &store, position)).await?;
             Ok(hover.flatten())
@@ -519,7 +568,31 @@ impl LanguageServer for Backend {
         let TextDocumentPositionParams { text_document, position } = params.text_document_position;
         let store = Arc::clone(&self.shared.store);
         let snippets = self.shared.snippets.load(Ordering::Relaxed);
+        let registry = self.shared.registry.clone();
         guard::request(METHOD, async {
+            // An image tag or digest: wait for the registry at most `completionTimeoutMs`, then
+            // answer from the cache (marked incomplete while a fetch is still running).
+            let uri = text_document.uri.clone();
+            let target = self
+                .with_snapshot(METHOD, uri.clone(), move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    images::tag_target(&s.yaml, &s.doc.rope, offset)
+                })
+                .await?
+                .flatten();
+            if let Some(target) = target {
+                let timeout = registry.completion_timeout();
+                match &target.digest_of {
+                    Some(tag) => registry.wait_details(&target.repo, tag, timeout).await,
+                    None => registry.wait_tags(&target.repo, timeout).await,
+                }
+                let list = self
+                    .with_snapshot(METHOD, uri, move |s| {
+                        convert::completion_list(s, images::complete_target(&target, &registry), snippets)
+                    })
+                    .await?;
+                return Ok(list.map(CompletionResponse::List));
+            }
             let list = self
                 .with_snapshot(METHOD, text_document.uri, move |s| convert::completion(s, &store, position, snippets))
                 .await?;

@@ -1,0 +1,3 @@
+//! Kubernetes notions that need no schema: image references.
+
+pub mod image;
