@@ -9,6 +9,12 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# Tests use registries on 127.0.0.1 only; manifests naming public images must not reach them.
+export GITOPS_LS_REGISTRY_LOOPBACK_ONLY=1
+
+echo "== test registry tools"
+tests/registry/setup.sh
+
 echo "== cargo test"
 # Property tests explore new inputs on every local run; CI replays a fixed seed so a run is
 # repeatable (PROPTEST_RNG_SEED=random explores, as any other value picks a seed).

@@ -57,6 +57,8 @@ impl Server {
     pub fn start_with_env(env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
             .env("GITOPS_LS_LOG", "info")
+            // Tests never reach registries beyond this machine.
+            .env("GITOPS_LS_REGISTRY_LOOPBACK_ONLY", "1")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 pub use output::{Format, Summary, severity_name, write_report};
 
+use crate::analysis::images::{NoTags, image_diagnostics};
 use crate::analysis::{self, kustomize};
+use crate::config::ImageSettings;
 use crate::schema::store::StoreSettings;
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
@@ -28,6 +30,9 @@ Options:
                                  default: kubeconform's public mirror)
       --crd-catalog DIR          CRD schemas in {group}/{kind}_{version}.json layout, for custom kinds
                                  whose CRD is not in the checked files
+      --check-images             ask the registries whether every image tag exists (credentials from
+                                 ~/.docker/config.json); without it image checks stay offline
+      --insecure-registry HOST   plain HTTP for this registry (repeatable; localhost always is)
   -h, --help                     print this help
 
 Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage errors.";
@@ -37,6 +42,8 @@ pub struct Options {
     pub format: Format,
     pub paths: Vec<PathBuf>,
     pub schemas: StoreSettings,
+    /// `Some` with `--check-images`: tags are looked up in their registries.
+    pub images: Option<ImageSettings>,
 }
 
 /// Runs `gitops-ls check` with the arguments after `check`; returns the exit code.
@@ -59,7 +66,7 @@ pub fn run(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let reports = check_files(&files, &opts.schemas);
+    let reports = check_files(&files, &opts.schemas, opts.images.as_ref());
     let summary = Summary::of(&reports);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -78,6 +85,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut format = Format::Text;
     let mut paths = Vec::new();
     let mut schemas = StoreSettings { cache_dir: default_cache_dir(), ..Default::default() };
+    let mut check_images = false;
+    let mut insecure = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -99,6 +108,14 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 schemas.crd_catalog = Some(PathBuf::from(value("--crd-catalog")?));
                 continue;
             }
+            "--insecure-registry" => {
+                insecure.push(value("--insecure-registry")?);
+                continue;
+            }
+            "--check-images" if inline.is_none() => {
+                check_images = true;
+                continue;
+            }
             _ => {}
         }
         match a.as_str() {
@@ -115,7 +132,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     if paths.is_empty() {
         return Err("no PATH given".into());
     }
-    Ok(Some(Options { format, paths, schemas }))
+    let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
+    Ok(Some(Options { format, paths, schemas, images }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -214,8 +232,25 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 
 /// Checks files in two passes: parse everything (and learn the repository's CRDs and
 /// Kustomize patches), then validate each file.
-pub fn check_files(files: &[PathBuf], settings: &StoreSettings) -> Vec<FileReport> {
+pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&ImageSettings>) -> Vec<FileReport> {
     let loaded = parallel_map(files, |p| load(p));
+    // With --check-images every file's images are looked up once, up front.
+    let mut image_findings: Vec<Option<Vec<Diagnostic>>> = loaded.iter().map(|_| None).collect();
+    if let Some(images) = images {
+        let parsed: Vec<(usize, (&YamlFile, &str))> = loaded
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match l {
+                Loaded::Parsed { text, file } => Some((i, (file, text.as_str()))),
+                Loaded::Failed(_) => None,
+            })
+            .collect();
+        let pairs: Vec<(&YamlFile, &str)> = parsed.iter().map(|(_, p)| *p).collect();
+        let found = crate::registry::check_images(&pairs, images, IMAGE_CHECK_TIMEOUT);
+        for ((i, _), diags) in parsed.iter().zip(found) {
+            image_findings[*i] = Some(diags);
+        }
+    }
     let store = SchemaStore::new();
     store.configure(settings.clone());
     let mut patches = HashSet::new();
@@ -227,17 +262,22 @@ pub fn check_files(files: &[PathBuf], settings: &StoreSettings) -> Vec<FileRepor
             patches.extend(kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(&dir, p)));
         }
     }
-    let pairs: Vec<(&PathBuf, &Loaded)> = files.iter().zip(&loaded).collect();
-    parallel_map(&pairs, |(path, l)| {
+    let pairs: Vec<(&PathBuf, &Loaded, &Option<Vec<Diagnostic>>)> =
+        files.iter().zip(&loaded).zip(&image_findings).map(|((p, l), i)| (p, l, i)).collect();
+    parallel_map(&pairs, |(path, l, images)| {
         let (findings, resources) = match l {
             Loaded::Failed(f) => (vec![f.clone()], 0),
             Loaded::Parsed { text, file } => {
+                let images = match images {
+                    Some(found) => found.clone(),
+                    None => image_diagnostics(file, text.as_str(), &NoTags, false),
+                };
                 let opts = ValidationOptions {
                     partial: patches.contains(&absolute(path)),
                     path: Some((*path).clone()),
                     ..Default::default()
                 };
-                findings_for(text, file, &store, &opts)
+                findings_for(text, file, &store, &opts, images)
             }
         };
         FileReport { path: (*path).clone(), findings, resources }
@@ -288,14 +328,27 @@ fn whole_file(message: String, code: &'static str) -> Finding {
 
 /// Everything `check` reports for one file's text, and how many resources it holds.
 pub fn check_text(text: &str, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
-    findings_for(text, &YamlFile::parse(text), store, opts)
+    let file = YamlFile::parse(text);
+    let images = image_diagnostics(&file, text, &NoTags, false);
+    findings_for(text, &file, store, opts, images)
 }
 
-fn findings_for(text: &str, file: &YamlFile, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
+/// How long `--check-images` waits for the registries in all.
+const IMAGE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn findings_for(
+    text: &str,
+    file: &YamlFile,
+    store: &SchemaStore,
+    opts: &ValidationOptions,
+    images: Vec<Diagnostic>,
+) -> (Vec<Finding>, usize) {
     let index = LineIndex::new(text);
     let analysis = analysis::analyze(file, store, opts);
-    let findings = analysis
-        .diagnostics
+    let mut diagnostics = analysis.diagnostics;
+    diagnostics.extend(images);
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    let findings = diagnostics
         .into_iter()
         .map(|d| {
             let (line, column) = index.line_col(text, d.span.start);

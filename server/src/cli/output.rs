@@ -164,6 +164,13 @@ pub fn rule_description(code: &str) -> &'static str {
         "invalid-name" => "A name, namespace, label or annotation key is not valid.",
         "schema" => "The resource does not match its schema.",
         "io" | "encoding" => "The file could not be read as UTF-8 text.",
+        "image-reference" => "A container image reference is malformed.",
+        "image-latest" => "A container image uses `:latest` or no tag.",
+        "image-tag-missing" => "The image tag does not exist in its registry.",
+        "image-newer" => "A newer release of the image exists in the same major version.",
+        "image-registry" => "The image's registry could not be asked.",
+        "image-policy-marker" => "A Flux `$imagepolicy` marker is malformed.",
+        "schema-load" => "A schema could not be loaded.",
         _ => "A problem found by gitops-ls.",
     }
 }
