@@ -439,6 +439,23 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     v.parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// Set (to anything but empty or `0`) to keep every registry request on this machine: test
+/// suites set it so a manifest naming `nginx` never reaches Docker Hub.
+pub const LOOPBACK_ONLY_ENV: &str = "GITOPS_LS_REGISTRY_LOOPBACK_ONLY";
+
+fn loopback_only() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var(LOOPBACK_ONLY_ENV).is_ok_and(|v| !v.is_empty() && v != "0"))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(h) => h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,22 +482,5 @@ mod tests {
         assert_eq!(c.base("reg.lan:80"), "http://reg.lan:80");
         assert_eq!(c.base("docker.io"), "https://registry-1.docker.io");
         assert_eq!(c.base("ghcr.io"), "https://ghcr.io");
-    }
-}
-
-/// Set (to anything but empty or `0`) to keep every registry request on this machine: test
-/// suites set it so a manifest naming `nginx` never reaches Docker Hub.
-pub const LOOPBACK_ONLY_ENV: &str = "GITOPS_LS_REGISTRY_LOOPBACK_ONLY";
-
-fn loopback_only() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var(LOOPBACK_ONLY_ENV).is_ok_and(|v| !v.is_empty() && v != "0"))
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(h) => h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
-        None => false,
     }
 }
