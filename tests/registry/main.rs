@@ -411,3 +411,33 @@ fn a_hanging_registry_does_not_block_the_editor() {
     assert!(hover["contents"]["value"].as_str().is_some());
     server.shutdown_and_exit();
 }
+
+#[test]
+fn check_asks_the_registry_with_check_images() {
+    let Some(f) = fixture() else { return };
+    let repo = format!("127.0.0.1:{}/team/app", f.open.port);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("pod.yaml");
+    std::fs::write(&manifest, pod(&format!("{repo}:1.3.0"))).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+            .arg("check")
+            .args(extra)
+            .arg(&manifest)
+            .env("HOME", f.home.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("GITOPS_LS_REGISTRY_LOOPBACK_ONLY", "1")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    // Offline by default: nothing to say about an existing-looking tag.
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    // With --check-images the registry says the tag does not exist.
+    let (code, stdout) = run(&["--check-images"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("tag `1.3.0` does not exist"), "{stdout}");
+    assert!(stdout.contains("[image-tag-missing]"), "{stdout}");
+}
