@@ -221,9 +221,15 @@ impl RegistryClient {
     ) -> Result<(serde_json::Value, String, String), FetchError> {
         let (resp, _) = self.get(registry, repository, url, MANIFEST_TYPES).await?;
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let digest = header("docker-content-digest").unwrap_or_default();
+        let digest = header("docker-content-digest");
         let content_type = header("content-type").unwrap_or_default();
         let body = resp.bytes().await.map_err(|e| FetchError::Network(plain_error(&e)))?;
+        // The digest of a manifest is the sha256 of its bytes, for registries that omit the header.
+        let digest = digest.unwrap_or_else(|| {
+            use sha2::Digest;
+            let hash = sha2::Sha256::digest(&body);
+            format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        });
         let json: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(format!("manifest: {e}")))?;
         let media_type = json.get("mediaType").and_then(|m| m.as_str()).map_or(content_type, str::to_string);
@@ -433,10 +439,37 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// `Retry-After` in seconds; an HTTP date counts as the default wait.
+/// `Retry-After` as seconds or as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    v.parse::<u64>().ok().map(Duration::from_secs)
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = http_date(v)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// Seconds since the epoch of an IMF-fixdate, the form HTTP/1.1 servers send.
+fn http_date(v: &str) -> Option<u64> {
+    let mut parts = v.split_whitespace().skip(1);
+    let day: u64 = parts.next()?.parse().ok()?;
+    let name = parts.next()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == name)? as u64
+        + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|x| x.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    // Days from the civil date (proleptic Gregorian), then seconds.
+    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y.div_euclid(400);
+    let yoe = (y - era * 400) as u64;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe as i64 - 719_468;
+    u64::try_from(days).ok().map(|d| d * 86_400 + h * 3_600 + m * 60 + s)
 }
 
 /// Set (to anything but empty or `0`) to keep every registry request on this machine: test
@@ -453,6 +486,19 @@ fn is_loopback(url: &Url) -> bool {
         Some("localhost") => true,
         Some(h) => h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::http_date;
+
+    #[test]
+    fn imf_fixdates() {
+        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(http_date("Tue, 24 Nov 2026 18:00:00 GMT"), Some(1_795_543_200));
+        assert_eq!(http_date("soon"), None);
     }
 }
 

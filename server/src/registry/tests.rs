@@ -268,3 +268,20 @@ impl Fake {
         Fake { port, seen }
     }
 }
+
+#[test]
+fn digest_of_the_manifest_bytes_when_the_header_is_missing() {
+    const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:aaaa","size":2},"layers":[]}"#;
+    let fake = Fake::start(|r| {
+        Some(if r.line.contains("/manifests/") {
+            response("200 OK", &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")], MANIFEST)
+        } else {
+            response("200 OK", &[("Content-Type", "application/json")], "{}")
+        })
+    });
+    let c = client(Duration::from_secs(5), None);
+    let details = rt().block_on(c.details(&reg(&fake), "team/app", "1.0.0")).unwrap();
+    use sha2::Digest;
+    let expected: String = sha2::Sha256::digest(MANIFEST.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(details.digest, format!("sha256:{expected}"));
+}
