@@ -70,6 +70,14 @@ pub struct LogSettings {
     pub level: Option<String>,
 }
 
+/// `$XDG_CACHE_HOME/gitops-ls/<what>` (or `~/.cache/gitops-ls/<what>`): downloads kept across runs.
+pub fn cache_dir(what: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("gitops-ls").join(what))
+}
+
 impl Settings {
     /// Reads settings from a JSON value, field by field, so one bad value only resets itself.
     pub fn from_json(v: &Value) -> Settings {

@@ -138,10 +138,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("gitops-ls").join("schemas"))
+    crate::config::cache_dir("schemas")
 }
 
 fn is_yaml(p: &Path) -> bool {

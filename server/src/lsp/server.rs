@@ -205,7 +205,7 @@ impl Shared {
     }
 
     fn apply_settings(self: &Arc<Self>, settings: Settings) {
-        let cache_dir = crate::cli::default_cache_dir();
+        let cache_dir = crate::config::cache_dir("schemas");
         self.store.configure(settings.store_settings(cache_dir));
         self.registry.configure(&settings.images);
         let changed = {

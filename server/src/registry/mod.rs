@@ -89,10 +89,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// `~/.cache/gitops-ls/registry` (or under `$XDG_CACHE_HOME`).
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("gitops-ls").join("registry"))
+    crate::config::cache_dir("registry")
 }
 
 /// `ghcr.io/a/b` → `ghcr.io` and `a/b`.
