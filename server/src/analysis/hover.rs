@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::context::{ResourceRef, resource_ref};
 use crate::schema::navigate::{self, Segment};
-use crate::schema::store::builtin_version;
+use crate::schema::store::{builtin_version, reference_anchor};
 use crate::schema::{Provenance, ResolvedSchema, SchemaStore};
 use crate::yaml::{Node, NodeKind, Span, TextSource, YamlFile};
 
@@ -256,28 +256,6 @@ fn reference_link(r: &Resource, parent_path: &[Segment]) -> Option<String> {
 fn definition_name<'a>(root: &'a Value, schema: &Value) -> Option<&'a str> {
     let defs = root.get("definitions")?.as_object()?;
     defs.iter().find(|(_, d)| std::ptr::eq(*d, schema)).map(|(n, _)| n.as_str())
-}
-
-/// `io.k8s.api.networking.v1.IngressSpec` → (`IngressSpec`, `ingressspec-v1-networking-k8s-io`):
-/// the reference page's anchors are `<type>-<version>-<group>`, dots in the group as dashes,
-/// `core` for the core group and `meta` for object metadata.
-pub fn reference_anchor(definition: &str) -> Option<(&str, String)> {
-    let (package, type_name) = definition.rsplit_once('.')?;
-    let (package, version) = package.rsplit_once('.')?;
-    let group = if package == "io.k8s.apimachinery.pkg.apis.meta" {
-        "meta".to_string()
-    } else {
-        let pkg = package.strip_prefix("io.k8s.api.")?;
-        if pkg == "core" {
-            "core".to_string()
-        } else {
-            // The package names the group's first label only (`rbac`); the kinds know the group.
-            let prefix = format!("{package}.{version}.");
-            let kind = gitops_ls_schemas::kinds().find(|k| k.definition.starts_with(&prefix))?;
-            kind.group.replace('.', "-")
-        }
-    };
-    Some((type_name, format!("{}-{version}-{group}", type_name.to_lowercase())))
 }
 
 #[cfg(test)]

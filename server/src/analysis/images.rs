@@ -335,6 +335,16 @@ pub fn image_diagnostics(
     tags: &dyn ImageTags,
     check_tags: bool,
 ) -> Vec<Diagnostic> {
+    image_diagnostics_for(file, &image_sites(file, text), tags, check_tags)
+}
+
+/// [`image_diagnostics`] for sites already found (the server also prefetches them).
+pub fn image_diagnostics_for(
+    file: &YamlFile,
+    sites: &[ImageSite],
+    tags: &dyn ImageTags,
+    check_tags: bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for slot in file.documents() {
         for c in &slot.doc.comments {
@@ -345,7 +355,7 @@ pub fn image_diagnostics(
         }
     }
     let mut reported_failures = HashSet::new();
-    for site in image_sites(file, text) {
+    for site in sites {
         let r = match &site.parsed {
             Ok(r) => r,
             Err(why) => {
@@ -366,7 +376,7 @@ pub fn image_diagnostics(
                 Some(_) => format!("`{}:latest` moves under you: pin a version", r.familiar_name()),
             };
             let mut d = Diagnostic::new(site.span, Severity::Warning, "image-latest", message);
-            if let Some(fix) = details.as_deref().and_then(|det| pin_fix(&site, "latest", &det.digest)) {
+            if let Some(fix) = details.as_deref().and_then(|det| pin_fix(site, "latest", &det.digest)) {
                 d = d.with_fix(fix);
             }
             out.push(d);
@@ -398,7 +408,7 @@ pub fn image_diagnostics(
                 .find(|t| image::TagVersion::parse(t).is_some_and(|v| v.is_release()))
                 .map(String::as_str)
                 .or(newest.first().copied())
-                && let Some(fix) = tag_fix(&site, best)
+                && let Some(fix) = tag_fix(site, best)
             {
                 d = d.with_fix(fix);
             }
@@ -412,10 +422,10 @@ pub fn image_diagnostics(
         if let Some(newer) = newer_release(tag, list.tags.iter().map(String::as_str)) {
             let msg = format!("a newer release of `{}` exists: `{newer}`", r.familiar_name());
             let mut d = Diagnostic::new(tag_span, Severity::Hint, "image-newer", msg);
-            if let Some(fix) = tag_fix(&site, newer) {
+            if let Some(fix) = tag_fix(site, newer) {
                 d = d.with_fix(fix);
             }
-            if !pinned && let Some(fix) = details.as_deref().and_then(|det| pin_fix(&site, tag, &det.digest)) {
+            if !pinned && let Some(fix) = details.as_deref().and_then(|det| pin_fix(site, tag, &det.digest)) {
                 d = d.with_fix(fix);
             }
             out.push(d);

@@ -16,11 +16,6 @@ pub use symbols::*;
 use crate::schema::{SchemaStore, ValidationOptions, validate_file};
 use crate::yaml::{Diagnostic, YamlFile};
 
-/// All diagnostics of a file that need no schema (syntax, duplicate keys, templates…).
-pub fn file_diagnostics(file: &YamlFile) -> Vec<Diagnostic> {
-    file.diagnostics()
-}
-
 /// Everything wrong with a file: YAML problems, then schema validation of each resource.
 #[derive(Debug, Default)]
 pub struct Analysis {

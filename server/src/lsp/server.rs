@@ -182,10 +182,11 @@ impl Shared {
     /// they need (a landing fetch re-runs diagnostics).
     fn image_diagnostics(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
         let check = self.registry.check_tags();
+        let sites = images::image_sites(&snap.yaml, &snap.doc.rope);
         if check {
-            self.registry.prefetch(&images::image_sites(&snap.yaml, &snap.doc.rope));
+            self.registry.prefetch(&sites);
         }
-        images::image_diagnostics(&snap.yaml, &snap.doc.rope, &self.registry, check)
+        images::image_diagnostics_for(&snap.yaml, &sites, &self.registry, check)
     }
 
     /// Learns CRDs and patch references from an open document; true when other documents'

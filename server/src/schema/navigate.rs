@@ -3,7 +3,7 @@
 //! Schemas here are draft-07 documents whose `$ref`s point into the same document
 //! (`#/definitions/...`); `anyOf`/`oneOf`/`allOf` branches are searched for properties.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One step of a path into a document: a mapping key or a sequence index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -219,11 +219,6 @@ pub fn is_quantity(root: &Value, schema: &Value) -> bool {
     let s = resolve(root, schema);
     s.get("description").and_then(Value::as_str).is_some_and(|d| d.starts_with("Quantity is a fixed-point"))
         || s.get("format").and_then(Value::as_str) == Some("quantity")
-}
-
-/// Object keys of `schema` as a map, for callers that need to iterate raw properties.
-pub fn raw_properties(schema: &Value) -> Option<&Map<String, Value>> {
-    schema.get("properties").and_then(Value::as_object)
 }
 
 #[cfg(test)]

@@ -393,15 +393,30 @@ pub fn builtin_version() -> &'static str {
 /// The Kubernetes API reference page of a built-in kind, for the embedded schema's version.
 pub fn api_reference_url(api_version: &str, kind: &str) -> Option<String> {
     let info = gitops_ls_schemas::kind_info(api_version, kind)?;
-    let group =
-        if info.group.is_empty() { "core".to_string() } else { info.group.split('.').next().unwrap_or("").to_string() };
-    Some(format!(
-        "https://kubernetes.io/docs/reference/generated/kubernetes-api/v{}/#{}-{}-{}",
-        builtin_version(),
-        kind.to_ascii_lowercase(),
-        info.version,
-        group
-    ))
+    let (_, anchor) = reference_anchor(info.definition)?;
+    Some(format!("https://kubernetes.io/docs/reference/generated/kubernetes-api/v{}/#{anchor}", builtin_version()))
+}
+
+/// `io.k8s.api.networking.v1.IngressSpec` → (`IngressSpec`, `ingressspec-v1-networking-k8s-io`):
+/// the reference page's anchors are `<type>-<version>-<group>`, dots in the group as dashes,
+/// `core` for the core group and `meta` for object metadata.
+pub fn reference_anchor(definition: &str) -> Option<(&str, String)> {
+    let (package, type_name) = definition.rsplit_once('.')?;
+    let (package, version) = package.rsplit_once('.')?;
+    let group = if package == "io.k8s.apimachinery.pkg.apis.meta" {
+        "meta".to_string()
+    } else {
+        let pkg = package.strip_prefix("io.k8s.api.")?;
+        if pkg == "core" {
+            "core".to_string()
+        } else {
+            // The package names the group's first label only (`rbac`); the kinds know the group.
+            let prefix = format!("{package}.{version}.");
+            let kind = gitops_ls_schemas::kinds().find(|k| k.definition.starts_with(&prefix))?;
+            kind.group.replace('.', "-")
+        }
+    };
+    Some((type_name, format!("{}-{version}-{group}", type_name.to_lowercase())))
 }
 
 impl ResolvedSchema {
@@ -468,6 +483,14 @@ pub fn glob_matches(pattern: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_reference_links_name_the_whole_group() {
+        let url = |a, k| api_reference_url(a, k).unwrap();
+        assert!(url("apps/v1", "Deployment").ends_with("/#deployment-v1-apps"));
+        assert!(url("networking.k8s.io/v1", "Ingress").ends_with("/#ingress-v1-networking-k8s-io"));
+        assert!(url("v1", "Pod").ends_with("/#pod-v1-core"));
+    }
 
     #[test]
     fn globs() {

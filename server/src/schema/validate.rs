@@ -181,24 +181,18 @@ fn validate_resource(
     let (api_entry, kind_entry) = match (api_entry, kind_entry) {
         (Some(a), Some(k)) => (a, k),
         (None, None) => return false,
-        (Some(a), None) => {
+        (Some(present), None) | (None, Some(present)) => {
             if looks_like_resource(node) {
+                let (has, lacks, code) = if api_entry.is_some() {
+                    ("apiVersion", "kind", "missing-kind")
+                } else {
+                    ("kind", "apiVersion", "missing-api-version")
+                };
                 diags.push(Diagnostic::new(
-                    a.key.span,
+                    present.key.span,
                     Severity::Error,
-                    "missing-kind",
-                    "this object has `apiVersion` but no `kind`: Kubernetes needs both to know what it is",
-                ));
-            }
-            return false;
-        }
-        (None, Some(k)) => {
-            if looks_like_resource(node) {
-                diags.push(Diagnostic::new(
-                    k.key.span,
-                    Severity::Error,
-                    "missing-api-version",
-                    "this object has `kind` but no `apiVersion`: Kubernetes needs both to know what it is",
+                    code,
+                    format!("this object has `{has}` but no `{lacks}`: Kubernetes needs both to know what it is"),
                 ));
             }
             return false;
