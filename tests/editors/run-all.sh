@@ -32,7 +32,7 @@ finish() {
 }
 
 t0=$SECONDS
-ensure_apt chromium ripgrep build-essential python3 libkrb5-dev neovim emacs-nox elpa-eglot
+ensure_apt chromium fonts-liberation ripgrep build-essential python3 libkrb5-dev neovim emacs-nox elpa-eglot
 node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 if [ "$node_major" -lt 20 ]; then
   log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"

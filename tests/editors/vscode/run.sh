@@ -9,7 +9,7 @@ source "$here/../lib.sh"
 CODE_SERVER_VERSION=4.100.3   # the last release that runs on Node 20
 STAMP="$here/node_modules/.gitops-ls-e2e-ready"
 
-ensure_apt chromium ripgrep build-essential python3 libkrb5-dev
+ensure_apt chromium fonts-liberation ripgrep build-essential python3 libkrb5-dev
 
 # node-gyp must not download Node headers (no network beyond the registries):
 # point it at the ones installed with Node.

@@ -196,9 +196,9 @@ async function main() {
   await page.keyboard.press('End');
   await page.keyboard.press('Enter');
   await page.keyboard.press(`${isCtrl}+Space`);
-  const labels = await completionLabels(page, 8000);
-  await shot('6-completion');
   const wanted = ['strategy', 'minReadySeconds'];
+  const labels = await completionLabels(page, wanted, 15000);
+  await shot('6-completion');
   record('schema-completion', 'Ctrl+Space in `spec:` lists strategy and minReadySeconds', wanted.every((w) => labels.includes(w)), `got: ${labels.slice(0, 12).join(', ') || 'no suggestions'}`);
   await page.keyboard.press('Escape');
 
@@ -255,30 +255,51 @@ async function quickInput(page, prefix, text) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10000 });
   await input.fill(prefix + text);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10000 });
-  await page.waitForTimeout(300); // let the list settle on the best match
+  // Enter only once the focused row is the entry asked for: the list filters asynchronously.
+  const want = text.toLowerCase();
+  await waitFor(async () => {
+    const row = page.locator('.quick-input-list .monaco-list-row.focused').first();
+    const label = ((await row.getAttribute('aria-label').catch(() => null)) || '').toLowerCase();
+    return label.includes(want);
+  }, 10000, `the quick-input row for "${text}"`);
   await page.keyboard.press('Enter');
 }
 
 async function openFile(page, name) {
   await quickInput(page, '', name);
-  await page.locator(`.tabs-container .tab[data-resource-name="${name}"], .tab[aria-label^="${name}"]`).first().waitFor({ timeout: 15000 });
-  await page.waitForTimeout(500);
+  await page.locator(`.tabs-container .tab.active[data-resource-name="${name}"], .tab.active[aria-label^="${name}"]`).first().waitFor({ timeout: 15000 });
+  // The editor has rendered the file's text (so clicks and keys reach this document).
+  await page.locator('.editor-instance .monaco-editor .view-lines .view-line').first().waitFor({ timeout: 15000 });
 }
 
 const runCommand = (page, title) => quickInput(page, '>', title);
 
-async function completionLabels(page, timeout) {
-  const rows = page.locator('.suggest-widget .monaco-list-row .label-name');
-  const ok = await rows.first().waitFor({ timeout }).then(() => true, () => false);
-  if (!ok) return [];
-  await page.waitForTimeout(300);
-  return (await rows.allInnerTexts()).map((s) => s.trim());
+/**
+ * The labels of the suggest widget once it holds every `wanted` label. VS Code shows the widget
+ * as soon as one provider answers (word-based items, or "Loading..."), so the widget's state is
+ * polled; when it settles on "No suggestions" before the server was ready, completion is asked
+ * for again. Returns the last labels seen.
+ */
+async function completionLabels(page, wanted, timeout) {
+  const rows = page.locator('.suggest-widget.visible .monaco-list-row .label-name');
+  const empty = page.locator('.suggest-widget.visible .message', { hasText: /No suggestions/i });
+  const end = Date.now() + timeout;
+  let labels = [];
+  while (Date.now() < end) {
+    labels = (await rows.allInnerTexts().catch(() => [])).map((s) => s.trim());
+    if (wanted.every((w) => labels.includes(w))) break;
+    if (await empty.isVisible().catch(() => false)) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press(`${isCtrl}+Space`);
+    }
+    await page.waitForTimeout(200);
+  }
+  return labels;
 }
 
 async function clearNotifications(page) {
   await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-  await page.waitForTimeout(300);
+  await waitFor(async () => (await page.locator('.notifications-toasts .notification-toast').count()) === 0, 5000, 'notifications to clear').catch(() => {});
 }
 
 // ---------- run
