@@ -370,7 +370,9 @@ pub fn image_diagnostics_for(
         let tag = r.tag.as_deref();
         let pinned = r.digest.is_some();
         let details = tags.details(&repo, tag.unwrap_or("latest"));
-        if !pinned && matches!(tag, None | Some("latest")) {
+        // Helm values without a tag get the chart's default (usually its appVersion).
+        let chart_default = site.kind == SiteKind::Helm && tag.is_none();
+        if !pinned && !chart_default && matches!(tag, None | Some("latest")) {
             let message = match tag {
                 None => format!("`{}` has no tag, so it pulls `latest`, which moves: pin a version", r.familiar_name()),
                 Some(_) => format!("`{}:latest` moves under you: pin a version", r.familiar_name()),
