@@ -541,13 +541,14 @@ fn check_service(cx: &mut Cx, obj: &Value) {
 /// Whether `labels` satisfy a `LabelSelector` (`matchLabels` and `matchExpressions`); `None`
 /// when it cannot be told yet (a value filled in later, a malformed selector).
 fn selector_matches(selector: &Value, labels: &serde_json::Map<String, Value>) -> Option<Result<(), String>> {
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    // Label values are strings; a number here is reported by the schema, compared as written.
+    let label = |k: &str| labels.get(k).map(plain);
     if labels.values().any(opaque) || labels.keys().any(|k| is_opaque(k)) {
         return None;
     }
     if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in ml {
-            let want = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let want = plain(v);
             if is_opaque(&want) || is_opaque(k) {
                 return None;
             }
@@ -570,8 +571,8 @@ fn selector_matches(selector: &Value, labels: &serde_json::Map<String, Value>) -
         }
         let have = label(k);
         let ok = match op {
-            "In" => have.is_some_and(|h| values.contains(&h)),
-            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "In" => have.is_some_and(|h| values.contains(&h.as_str())),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h.as_str())),
             "Exists" => have.is_some(),
             "DoesNotExist" => have.is_none(),
             _ => return None,
