@@ -186,10 +186,24 @@ pub fn image_sites(file: &YamlFile, text: &(impl TextSource + ?Sized)) -> Vec<Im
     out
 }
 
-fn walk(node: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
-    match &node.kind {
-        NodeKind::Mapping(entries) => {
-            for e in entries {
+/// Every image site under `root`, in document order, with an explicit stack (no recursion on
+/// the depth of the input).
+fn walk(root: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
+    enum Frame<'a> {
+        Map(std::slice::Iter<'a, crate::yaml::Entry>),
+        Seq(std::slice::Iter<'a, Node>),
+    }
+    fn frame(n: &Node) -> Option<Frame<'_>> {
+        match &n.kind {
+            NodeKind::Mapping(entries) => Some(Frame::Map(entries.iter())),
+            NodeKind::Sequence(items) => Some(Frame::Seq(items.iter())),
+            _ => None,
+        }
+    }
+    let mut stack: Vec<Frame<'_>> = frame(root).into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        let child = match top {
+            Frame::Map(entries) => entries.next().map(|e| {
                 let key = e.key.as_str().unwrap_or("");
                 if matches!(key, "containers" | "initContainers" | "ephemeralContainers") {
                     for item in e.value.items() {
@@ -203,11 +217,16 @@ fn walk(node: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
                 {
                     out.push(site);
                 }
-                walk(&e.value, doc_text, out);
+                &e.value
+            }),
+            Frame::Seq(items) => items.next(),
+        };
+        match child {
+            Some(n) => stack.extend(frame(n)),
+            None => {
+                stack.pop();
             }
         }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| walk(i, doc_text, out)),
-        _ => {}
     }
 }
 

@@ -1075,23 +1075,24 @@ fn label_value_problem(v: &str) -> Option<String> {
 /// Strategic-merge patch directives (`$patch: delete`, `$setElementOrder/containers`,
 /// `$retainKeys`, `$deleteFromPrimitiveList/…`) are instructions to kustomize, not fields.
 fn drop_patch_directives(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with('$'));
-            map.values_mut().for_each(drop_patch_directives);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_patch_directives),
-        _ => {}
-    }
+    retain_keys(v, |k, _| !k.starts_with('$'));
 }
 
 fn drop_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
+    retain_keys(v, |_, v| !v.is_null());
+}
+
+/// Removes the object entries `keep` rejects, at every depth, with an explicit stack.
+fn retain_keys(root: &mut Value, keep: impl Fn(&String, &Value) -> bool) {
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                map.retain(|k, v| keep(k, v));
+                stack.extend(map.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
     }
 }
