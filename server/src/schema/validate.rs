@@ -169,7 +169,7 @@ fn validate_whole(
     // The API server's own rules apply whatever schema a modeline names.
     let api_version = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
     if !opts.partial && gitops_ls_schemas::kind_info(api_version, &kind).is_some() {
-        api_rules(root, &instance, api_version, &kind, true, diags);
+        api_rules(root, &instance, api_version, &kind, diags);
     }
 }
 
@@ -295,14 +295,15 @@ fn validate_resource(
     check_schema(node, &instance, &resolved, kind, prefix, store, opts, subst, diags);
     check_metadata(node, kind, opts, diags);
     if !opts.partial {
-        api_rules(node, &instance, api_version, kind, true, diags);
+        api_rules(node, &instance, api_version, kind, diags);
     }
     true
 }
 
-/// The API server's validation beyond the schema ([`apiserver`]), mapped to ranges.
-fn api_rules(node: &Node, instance: &Value, api_version: &str, kind: &str, named: bool, diags: &mut Vec<Diagnostic>) {
-    let scope = apiserver::Scope { named_object: named };
+/// The API server's validation beyond the schema ([`apiserver`]), mapped to ranges. Only for
+/// kinds with a schema (built in, or a CRD's): those are API objects, which need a name.
+fn api_rules(node: &Node, instance: &Value, api_version: &str, kind: &str, diags: &mut Vec<Diagnostic>) {
+    let scope = apiserver::Scope { named_object: true };
     for p in apiserver::check(api_version, kind, instance, scope) {
         let path: Vec<Segment> = p
             .path
