@@ -59,11 +59,13 @@ pub const CODES: &[&str] = &[
     "k8s-duplicate-container-name",
     "k8s-duplicate-volume-name",
     "k8s-volume-not-found",
+    "k8s-duplicate-mount-path",
     "k8s-image-required",
     "k8s-selector-empty",
     "k8s-selector-mismatch",
     "k8s-requests-exceed-limits",
     "k8s-probe-handler",
+    "k8s-probe-success-threshold",
     "k8s-lifecycle-handler",
 ];
 
@@ -333,12 +335,36 @@ fn check_container(cx: &mut Cx, c: &Value, at: &[Step], list: &str, volumes: &Ha
     for probe in probes {
         if let Some(p) = c.get(*probe) {
             handler(cx, p, join(at, &[key(probe)]), &["exec", "httpGet", "tcpSocket", "grpc"], "k8s-probe-handler");
+            // Only readiness may need several successes in a row.
+            let threshold = p.get("successThreshold").and_then(Value::as_i64);
+            if *probe != "readinessProbe" && threshold.is_some_and(|t| t != 1) {
+                let path = join(at, &[key(probe), key("successThreshold")]);
+                let message = format!(
+                    "{}: Invalid value `{}`: must be 1 (only a readinessProbe may ask for more successes); remove it or set 1",
+                    cx.show(&path),
+                    threshold.unwrap_or_default()
+                );
+                cx.push(path, At::Value, "k8s-probe-success-threshold", message);
+            }
         }
     }
     for hook in ["postStart", "preStop"] {
         if let Some(h) = c.get("lifecycle").and_then(|l| l.get(hook)) {
             let path = join(at, &[key("lifecycle"), key(hook)]);
             handler(cx, h, path, &["exec", "httpGet", "tcpSocket", "sleep"], "k8s-lifecycle-handler");
+        }
+    }
+    // Two mounts on one path: the API server takes only one.
+    let mut mount_paths: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in c.get("volumeMounts").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(mp) = m.get("mountPath").and_then(known_str).filter(|p| !p.is_empty()) else { continue };
+        if let Some(first) = mount_paths.insert(mp, i) {
+            let path = join(at, &[key("volumeMounts"), Step::Index(i), key("mountPath")]);
+            let message = format!(
+                "{}: Invalid value `{mp}`: must be unique (volumeMounts[{first}] mounts there already); mount each path once",
+                cx.show(&path)
+            );
+            cx.push(path, At::Value, "k8s-duplicate-mount-path", message);
         }
     }
     // Volume mounts and devices refer to the pod's volumes.

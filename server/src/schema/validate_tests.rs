@@ -1091,6 +1091,9 @@ spec:
           volumeMounts:
             - {name: data, mountPath: /data}
                      ^^^^ error[k8s-volume-not-found]: Deployment.spec.template.spec.containers[0].volumeMounts[0].name: Not found `data`
+            - {name: config, mountPath: /config}
+            - {name: config, mountPath: /config, subPath: a}
+                                        ^^^^^^^ error[k8s-duplicate-mount-path]: Deployment.spec.template.spec.containers[0].volumeMounts[2].mountPath: Invalid value `/config`: must be unique (volumeMounts[1] mounts there already)
         - name: Web_1
                 ^^^^^ error[k8s-container-name]: Invalid value `Web_1`: a lowercase RFC 1123 label
           image: nginx:1.27
@@ -1256,9 +1259,12 @@ spec:
         exec: {command: [\"true\"]}
         httpGet: {path: /, port: 80}
         ^^^^^^^ error[k8s-probe-handler]: Pod.spec.containers[0].livenessProbe.httpGet: Forbidden: may not specify more than 1 handler type (`exec` is already set)
+        successThreshold: 2
+                          ^ error[k8s-probe-success-threshold]: Pod.spec.containers[0].livenessProbe.successThreshold: Invalid value `2`: must be 1
       readinessProbe:
       ^^^^^^^^^^^^^^ error[k8s-probe-handler]: Pod.spec.containers[0].readinessProbe: Required value: must specify a handler type, one of `exec`, `httpGet`, `tcpSocket`, `grpc`
         periodSeconds: 5
+        successThreshold: 3
       lifecycle:
         preStop:
           sleep: {seconds: 5}
