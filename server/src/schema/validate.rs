@@ -173,10 +173,15 @@ fn validate_whole(
     }
 }
 
+/// `v1 List`, or a typed list (`ConfigMapList`, `apps/v1 DeploymentList`) with `items`:
+/// kubectl applies each item.
 fn is_list(root: &Node) -> bool {
-    root.get("kind").and_then(Node::as_str) == Some("List")
-        && root.get("apiVersion").and_then(Node::as_str) == Some("v1")
-        && root.get("items").is_some()
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    let v1_list = kind == "List" && root.get("apiVersion").and_then(Node::as_str) == Some("v1");
+    let typed = kind.len() > 4
+        && kind.ends_with("List")
+        && root.get("items").is_some_and(|i| matches!(i.kind, NodeKind::Sequence(_)) || i.is_null());
+    v1_list || typed
 }
 
 /// apiVersions of tools' own config files that share the Kubernetes shape but are never applied.

@@ -865,8 +865,24 @@ metadata:
   name: x
 ",
     );
-    // A kubeconfig is a client's file, not an object.
+    // A kubeconfig is a client's file, not an object; lists hold objects.
     check("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
+    let (_, _, resources) = check(
+        "\
+apiVersion: v1
+kind: List
+metadata: {}
+---
+apiVersion: v1
+kind: ConfigMapList
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+          ^^^^^^^^^ error[k8s-name-required]: ConfigMap.metadata.name: name or generateName is required
+    data: {a: b}
+",
+    );
+    assert_eq!(resources, 1);
 }
 
 #[test]
