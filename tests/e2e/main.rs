@@ -641,3 +641,48 @@ fn check_gitops_conventions_fixture() {
     assert_eq!(found, expected, "{json}");
     assert_eq!(v["summary"]["resources"], 13, "{json}");
 }
+
+/// The editor reports the same conventions and API-server rules as `check`.
+#[test]
+fn editor_diagnostics_follow_gitops_conventions_and_api_rules() {
+    let mut server = Server::start();
+    server.initialize(false);
+    let text = "\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+stringData:
+  token: ENC[AES256_GCM,data:dG9r,iv:aXY=,tag:dGFn,type:str]
+sops:
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  lastmodified: \"2024-05-01T10:00:00Z\"
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${JOB_NAME}
+spec:
+  backoffLimit: ${RETRIES:=3}
+  template:
+    spec:
+      containers:
+        - name: migrate
+          image: ghcr.io/org/migrate:1.0
+";
+    server.open(URI, 1, text);
+    let diags = server.await_diagnostics(URI, 1);
+    let got: Vec<(u64, &str, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["code"].as_str().unwrap(),
+                d["severity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Information on the `sops` key; the Job's template has no restartPolicy (its `spec` key).
+    assert_eq!(got, vec![(6, "sops-encrypted", 3), (17, "k8s-restart-policy", 1)], "{diags:?}");
+    server.shutdown_and_exit();
+}
