@@ -16,6 +16,7 @@ use super::best_tree;
 use super::completion::{Completion, CompletionItem, ItemKind};
 use super::context::{CursorPosition, completion_context};
 use super::hover::Hover;
+use crate::k8s::gitops::is_opaque;
 use crate::k8s::image::{self, ImageRef, newer_release};
 use crate::schema::navigate::Segment;
 use crate::yaml::{Diagnostic, Fix, Node, NodeKind, ScalarStyle, Severity, Span, TextSource, YamlFile};
@@ -232,8 +233,8 @@ fn walk(root: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
 
 fn container_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
     let (value, span, exact) = content(node, doc_text)?;
-    if value.is_empty() || value.contains("${") || value.contains("{{") {
-        // Substituted later (Flux post-build, Helm): not a reference yet.
+    if value.is_empty() || is_opaque(&value) {
+        // Substituted later (Flux post-build, Helm, SOPS): not a reference yet.
         return None;
     }
     let parsed = image::parse(&value).map_err(|e| e.to_string());
@@ -250,11 +251,16 @@ fn container_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
 /// `image: {registry?, repository, tag?}` (Helm chart values).
 fn helm_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
     let (repo, span, _) = content(node.get("repository")?, doc_text)?;
-    if repo.is_empty() || repo.contains("{{") {
-        return None;
-    }
     let registry = node.get("registry").and_then(|n| n.as_str()).filter(|r| !r.is_empty());
     let tag = node.get("tag").and_then(|n| content(n, doc_text)).filter(|(t, _, _)| !t.is_empty());
+    // A part filled in later (Flux substitution, a template, SOPS): not a reference yet.
+    if repo.is_empty()
+        || is_opaque(&repo)
+        || registry.is_some_and(is_opaque)
+        || tag.as_ref().is_some_and(|t| is_opaque(&t.0))
+    {
+        return None;
+    }
     let full = match registry {
         Some(reg) => format!("{reg}/{repo}"),
         None => repo,
@@ -280,6 +286,10 @@ fn kustomize_images(images: Option<&Node>, doc_text: &str, out: &mut Vec<ImageSi
         let Some((name, span, _)) = name.and_then(|n| content(n, doc_text)) else { continue };
         let tag = item.get("newTag").and_then(|n| content(n, doc_text));
         let digest = item.get("digest").and_then(|n| n.as_str());
+        // Flux substitutes its Kustomization's `images`: not a reference until then.
+        if is_opaque(&name) || tag.as_ref().is_some_and(|t| is_opaque(&t.0)) || digest.is_some_and(is_opaque) {
+            continue;
+        }
         let mut text = name.clone();
         if let Some((t, _, _)) = &tag {
             text = format!("{text}:{t}");

@@ -153,6 +153,14 @@ fn offline_diagnostics() {
     assert!(diags(&helm("      repository: ghcr.io/org/app\n      tag: \"\"\n"), false).is_empty());
     let latest = diags(&helm("      repository: ghcr.io/org/app\n      tag: latest\n"), false);
     assert_eq!(latest.iter().map(|d| d.1).collect::<Vec<_>>(), ["image-latest"]);
+    // Parts Flux substitutes later are not references yet.
+    assert!(diags(&helm("      repository: ghcr.io/org/app\n      tag: ${APP_TAG}\n"), false).is_empty());
+    assert!(
+        diags(&helm("      registry: ${REGISTRY}\n      repository: org/app\n      tag: \"1.0\"\n"), false).is_empty()
+    );
+    assert!(diags(&pod("ghcr.io/org/app:${TAG}"), false).is_empty());
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  images:\n    - name: app\n      newTag: ${TAG}\n";
+    assert!(diags(flux, false).is_empty());
     // A container's image without a tag is still `latest`.
     assert_eq!(diags(&pod("ghcr.io/org/app"), false)[0].1, "image-latest");
 }
