@@ -57,6 +57,7 @@ pub const CODES: &[&str] = &[
     "k8s-service-port-name-required",
     "k8s-container-name",
     "k8s-duplicate-container-name",
+    "k8s-volume-name",
     "k8s-duplicate-volume-name",
     "k8s-volume-not-found",
     "k8s-duplicate-mount-path",
@@ -254,7 +255,11 @@ fn check_pod_spec(cx: &mut Cx, spec: &Value, at: &[Step], claim_templates: &[&st
             continue;
         };
         volumes.insert(n);
-        if let Some(first) = seen_volume.insert(n, i) {
+        if let Some(p) = dns_label_problem(n) {
+            let path = join(at, &[key("volumes"), Step::Index(i), key("name")]);
+            let message = format!("{}: Invalid value `{n}`: {p}", cx.show(&path));
+            cx.push(path, At::Value, "k8s-volume-name", message);
+        } else if let Some(first) = seen_volume.insert(n, i) {
             let path = join(at, &[key("volumes"), Step::Index(i), key("name")]);
             let message = format!(
                 "{}: Duplicate value `{n}`: volumes[{first}] already has this name; volume names must be unique within a pod",

@@ -1124,6 +1124,9 @@ spec:
         - name: config
                 ^^^^^^ error[k8s-duplicate-volume-name]: Deployment.spec.template.spec.volumes[1].name: Duplicate value `config`: volumes[0] already has this name
           emptyDir: {}
+        - name: Cache.Dir
+                ^^^^^^^^^ error[k8s-volume-name]: Deployment.spec.template.spec.volumes[2].name: Invalid value `Cache.Dir`: a lowercase RFC 1123 label
+          emptyDir: {}
 ---
 apiVersion: apps/v1
 kind: StatefulSet
