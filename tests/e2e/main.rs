@@ -569,3 +569,120 @@ fn check_learns_crds_from_the_tree_and_reports_every_rule() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("unknown format"));
 }
+
+/// A Flux repository using substitution, a kustomize placeholder Namespace, SOPS and chart
+/// values (tests/fixtures/gitops): nothing false is reported, and each API-server rule broken in
+/// `broken/` is reported on its line.
+#[test]
+fn check_gitops_conventions_fixture() {
+    let fixture = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/gitops"));
+    let repo = tempfile::tempdir().unwrap();
+    let mut dirs = vec![fixture.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let to = repo.path().join(path.strip_prefix(fixture).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+                dirs.push(path);
+            } else {
+                std::fs::copy(&path, &to).unwrap();
+            }
+        }
+    }
+    // The Flux CRDs, as a repository that installs them would have them.
+    std::fs::create_dir_all(repo.path().join("crds")).unwrap();
+    for (name, text) in [
+        ("helmreleases.yaml", include_str!("../fixtures/crds/helm.toolkit.fluxcd.io_helmreleases.yaml")),
+        ("kustomizations.yaml", include_str!("../fixtures/crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml")),
+    ] {
+        std::fs::write(repo.path().join("crds").join(name), text).unwrap();
+    }
+    let (code, json, _) = check(&["--format", "json", repo.path().to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let root = repo.path().to_str().unwrap().to_string();
+    let found: Vec<(String, u64, String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let path = d["path"].as_str().unwrap();
+            let rel = path.strip_prefix(&root).unwrap_or(path).trim_start_matches('/').to_string();
+            (
+                rel,
+                d["line"].as_u64().unwrap(),
+                d["severity"].as_str().unwrap().into(),
+                d["code"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64, String, String)> = [
+        ("apps/media/secret.sops.yaml", 8, "info", "sops-encrypted"),
+        ("broken/workload.yaml", 11, "error", "k8s-selector-mismatch"),
+        ("broken/workload.yaml", 14, "error", "k8s-restart-policy"),
+        ("broken/workload.yaml", 19, "error", "k8s-port-name"),
+        ("broken/workload.yaml", 21, "error", "k8s-port-range"),
+        ("broken/workload.yaml", 24, "error", "k8s-requests-exceed-limits"),
+        ("broken/workload.yaml", 27, "error", "k8s-probe-handler"),
+        ("broken/workload.yaml", 30, "error", "k8s-volume-not-found"),
+        ("broken/workload.yaml", 32, "error", "k8s-duplicate-container-name"),
+        ("broken/workload.yaml", 37, "error", "k8s-duplicate-volume-name"),
+        ("broken/workload.yaml", 46, "error", "k8s-restart-policy"),
+        ("broken/workload.yaml", 48, "error", "k8s-image-required"),
+        ("broken/workload.yaml", 58, "error", "k8s-service-port-name-required"),
+        ("broken/workload.yaml", 59, "error", "k8s-service-port-name-required"),
+        ("broken/workload.yaml", 62, "error", "k8s-name-required"),
+        ("broken/workload.yaml", 67, "error", "unknown-kind"),
+    ]
+    .iter()
+    .map(|(p, l, s, c)| (p.to_string(), *l, s.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(found, expected, "{json}");
+    assert_eq!(v["summary"]["resources"], 13, "{json}");
+}
+
+/// The editor reports the same conventions and API-server rules as `check`.
+#[test]
+fn editor_diagnostics_follow_gitops_conventions_and_api_rules() {
+    let mut server = Server::start();
+    server.initialize(false);
+    let text = "\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+stringData:
+  token: ENC[AES256_GCM,data:dG9r,iv:aXY=,tag:dGFn,type:str]
+sops:
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  lastmodified: \"2024-05-01T10:00:00Z\"
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${JOB_NAME}
+spec:
+  backoffLimit: ${RETRIES:=3}
+  template:
+    spec:
+      containers:
+        - name: migrate
+          image: ghcr.io/org/migrate:1.0
+";
+    server.open(URI, 1, text);
+    let diags = server.await_diagnostics(URI, 1);
+    let got: Vec<(u64, &str, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["code"].as_str().unwrap(),
+                d["severity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Information on the `sops` key; the Job's template has no restartPolicy (its `spec` key).
+    assert_eq!(got, vec![(6, "sops-encrypted", 3), (17, "k8s-restart-policy", 1)], "{diags:?}");
+    server.shutdown_and_exit();
+}

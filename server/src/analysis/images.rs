@@ -16,6 +16,7 @@ use super::best_tree;
 use super::completion::{Completion, CompletionItem, ItemKind};
 use super::context::{CursorPosition, completion_context};
 use super::hover::Hover;
+use crate::k8s::gitops::is_opaque;
 use crate::k8s::image::{self, ImageRef, newer_release};
 use crate::schema::navigate::Segment;
 use crate::yaml::{Diagnostic, Fix, Node, NodeKind, ScalarStyle, Severity, Span, TextSource, YamlFile};
@@ -186,10 +187,24 @@ pub fn image_sites(file: &YamlFile, text: &(impl TextSource + ?Sized)) -> Vec<Im
     out
 }
 
-fn walk(node: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
-    match &node.kind {
-        NodeKind::Mapping(entries) => {
-            for e in entries {
+/// Every image site under `root`, in document order, with an explicit stack (no recursion on
+/// the depth of the input).
+fn walk(root: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
+    enum Frame<'a> {
+        Map(std::slice::Iter<'a, crate::yaml::Entry>),
+        Seq(std::slice::Iter<'a, Node>),
+    }
+    fn frame(n: &Node) -> Option<Frame<'_>> {
+        match &n.kind {
+            NodeKind::Mapping(entries) => Some(Frame::Map(entries.iter())),
+            NodeKind::Sequence(items) => Some(Frame::Seq(items.iter())),
+            _ => None,
+        }
+    }
+    let mut stack: Vec<Frame<'_>> = frame(root).into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        let child = match top {
+            Frame::Map(entries) => entries.next().map(|e| {
                 let key = e.key.as_str().unwrap_or("");
                 if matches!(key, "containers" | "initContainers" | "ephemeralContainers") {
                     for item in e.value.items() {
@@ -203,18 +218,23 @@ fn walk(node: &Node, doc_text: &str, out: &mut Vec<ImageSite>) {
                 {
                     out.push(site);
                 }
-                walk(&e.value, doc_text, out);
+                &e.value
+            }),
+            Frame::Seq(items) => items.next(),
+        };
+        match child {
+            Some(n) => stack.extend(frame(n)),
+            None => {
+                stack.pop();
             }
         }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| walk(i, doc_text, out)),
-        _ => {}
     }
 }
 
 fn container_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
     let (value, span, exact) = content(node, doc_text)?;
-    if value.is_empty() || value.contains("${") || value.contains("{{") {
-        // Substituted later (Flux post-build, Helm): not a reference yet.
+    if value.is_empty() || is_opaque(&value) {
+        // Substituted later (Flux post-build, Helm, SOPS): not a reference yet.
         return None;
     }
     let parsed = image::parse(&value).map_err(|e| e.to_string());
@@ -231,11 +251,16 @@ fn container_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
 /// `image: {registry?, repository, tag?}` (Helm chart values).
 fn helm_site(node: &Node, doc_text: &str) -> Option<ImageSite> {
     let (repo, span, _) = content(node.get("repository")?, doc_text)?;
-    if repo.is_empty() || repo.contains("{{") {
-        return None;
-    }
     let registry = node.get("registry").and_then(|n| n.as_str()).filter(|r| !r.is_empty());
     let tag = node.get("tag").and_then(|n| content(n, doc_text)).filter(|(t, _, _)| !t.is_empty());
+    // A part filled in later (Flux substitution, a template, SOPS): not a reference yet.
+    if repo.is_empty()
+        || is_opaque(&repo)
+        || registry.is_some_and(is_opaque)
+        || tag.as_ref().is_some_and(|t| is_opaque(&t.0))
+    {
+        return None;
+    }
     let full = match registry {
         Some(reg) => format!("{reg}/{repo}"),
         None => repo,
@@ -261,6 +286,10 @@ fn kustomize_images(images: Option<&Node>, doc_text: &str, out: &mut Vec<ImageSi
         let Some((name, span, _)) = name.and_then(|n| content(n, doc_text)) else { continue };
         let tag = item.get("newTag").and_then(|n| content(n, doc_text));
         let digest = item.get("digest").and_then(|n| n.as_str());
+        // Flux substitutes its Kustomization's `images`: not a reference until then.
+        if is_opaque(&name) || tag.as_ref().is_some_and(|t| is_opaque(&t.0)) || digest.is_some_and(is_opaque) {
+            continue;
+        }
         let mut text = name.clone();
         if let Some((t, _, _)) = &tag {
             text = format!("{text}:{t}");
@@ -370,7 +399,9 @@ pub fn image_diagnostics_for(
         let tag = r.tag.as_deref();
         let pinned = r.digest.is_some();
         let details = tags.details(&repo, tag.unwrap_or("latest"));
-        if !pinned && matches!(tag, None | Some("latest")) {
+        // Helm values without a tag get the chart's default (usually its appVersion).
+        let chart_default = site.kind == SiteKind::Helm && tag.is_none();
+        if !pinned && !chart_default && matches!(tag, None | Some("latest")) {
             let message = match tag {
                 None => format!("`{}` has no tag, so it pulls `latest`, which moves: pin a version", r.familiar_name()),
                 Some(_) => format!("`{}:latest` moves under you: pin a version", r.familiar_name()),

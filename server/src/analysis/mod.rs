@@ -4,6 +4,7 @@ pub mod completion;
 pub mod context;
 #[cfg(test)]
 mod fixtures;
+pub mod gitops;
 pub mod hover;
 pub mod images;
 pub mod kustomize;

@@ -251,12 +251,14 @@ pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&
     let store = SchemaStore::new();
     store.configure(settings.clone());
     let mut patches = HashSet::new();
+    let mut namespace_scopes = Vec::new();
     for (path, l) in files.iter().zip(&loaded) {
         let Loaded::Parsed { text, file } = l else { continue };
         register_crds(&store, path, text, file);
         if kustomize::is_kustomization_file(path) {
             let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
             patches.extend(kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(&dir, p)));
+            namespace_scopes.extend(analysis::gitops::namespace_scopes(&absolute(path), file));
         }
     }
     let pairs: Vec<(&PathBuf, &Loaded, &Option<Vec<Diagnostic>>)> =
@@ -271,6 +273,10 @@ pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&
                 };
                 let opts = ValidationOptions {
                     partial: patches.contains(&absolute(path)),
+                    namespace_from_kustomization: analysis::gitops::in_namespace_scope(
+                        &namespace_scopes,
+                        &absolute(path),
+                    ),
                     path: Some((*path).clone()),
                     ..Default::default()
                 };

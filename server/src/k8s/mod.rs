@@ -1,3 +1,7 @@
-//! Kubernetes notions that need no schema: image references.
+//! Kubernetes notions that need no schema: image references, quantities, the API server's
+//! own validation rules, and the values GitOps tools rewrite before apply.
 
+pub mod apiserver;
+pub mod gitops;
 pub mod image;
+pub mod quantity;

@@ -11,6 +11,7 @@ use super::deprecated;
 use super::modeline::{ModelineSchema, find_modeline};
 use super::navigate::{self, Segment};
 use super::store::{Lookup, Provenance, ResolvedSchema, SchemaStore};
+use crate::k8s::{apiserver, gitops};
 use crate::yaml::{Diagnostic, DocumentSlot, Fix, Node, NodeKind, ScalarStyle, ScalarValue, Severity, Span, YamlFile};
 
 /// How one file is validated. Built by the edges from settings and the workspace.
@@ -27,6 +28,9 @@ pub struct ValidationOptions {
     /// Unknown fields are errors, as with the API server's strict field validation; when off
     /// they are warnings.
     pub strict: bool,
+    /// The file is an input of a kustomization that sets `namespace:`, which renames the
+    /// Namespace objects it builds: their names here are placeholders (`_`), not checked.
+    pub namespace_from_kustomization: bool,
 }
 
 impl Default for ValidationOptions {
@@ -37,6 +41,7 @@ impl Default for ValidationOptions {
             max_problems: 100,
             path: None,
             strict: true,
+            namespace_from_kustomization: false,
         }
     }
 }
@@ -66,12 +71,28 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
     let Some(root) = &doc.root else { return };
     let mut diags = Vec::new();
     let path = opts.path.as_deref();
+    // What the API server will get: SOPS metadata removed on decryption, Flux defaults applied.
+    let sops = gitops::sops_entry(root).map(|e| e.key.span);
+    let mut prepared = sops.map(|_| gitops::without_sops(root));
+    let subst = !gitops::substitution_disabled(root) && !is_kustomization(root, path);
+    if subst && let Some(n) = gitops::with_defaults(prepared.as_ref().unwrap_or(root)) {
+        prepared = Some(n);
+    }
+    let root = prepared.as_ref().unwrap_or(root);
+    if let Some(span) = sops {
+        diags.push(Diagnostic::new(
+            span,
+            Severity::Information,
+            "sops-encrypted",
+            "SOPS-encrypted document: the `sops` metadata is removed and the `ENC[…]` values are decrypted before apply, so they are not type-checked",
+        ));
+    }
     // A modeline overrides everything for its document; `$schema=none` turns validation off.
     if let Some((modeline, span)) = find_modeline(&doc.comments) {
         if let ModelineSchema::Location(location) = modeline {
             let provenance = Provenance::Modeline { location: location.clone() };
             match store.load_location(&location, path, provenance) {
-                Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, &mut diags),
+                Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, subst, &mut diags),
                 Lookup::Failed(msg) => diags.push(Diagnostic::new(span, Severity::Warning, "schema-load", msg)),
                 Lookup::Missing => diags.push(Diagnostic::new(
                     span,
@@ -83,14 +104,14 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
         }
     } else if let Some(lookup) = path.and_then(|p| store.association(p)) {
         match lookup {
-            Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, &mut diags),
+            Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, subst, &mut diags),
             Lookup::Failed(msg) => {
                 diags.push(Diagnostic::new(first_key_span(root), Severity::Warning, "schema-load", msg))
             }
             Lookup::Missing => {}
         }
     } else if is_kustomization(root, path) {
-        validate_whole(root, &store.kustomization(), store, opts, &mut diags);
+        validate_whole(root, &store.kustomization(), store, opts, subst, &mut diags);
     } else if is_list(root) {
         // `kind: List`: each item is a resource of its own.
         if let Some(items) = root.get("items") {
@@ -100,12 +121,13 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
                     &[Segment::Key("items".into()), Segment::Index(i)],
                     store,
                     opts,
+                    subst,
                     &mut diags,
                 ) as usize;
             }
         }
     } else {
-        out.resources += validate_resource(root, &[], store, opts, &mut diags) as usize;
+        out.resources += validate_resource(root, &[], store, opts, subst, &mut diags) as usize;
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.truncate(opts.max_problems);
@@ -133,6 +155,7 @@ fn validate_whole(
     resolved: &ResolvedSchema,
     store: &SchemaStore,
     opts: &ValidationOptions,
+    subst: bool,
     diags: &mut Vec<Diagnostic>,
 ) {
     let Ok(mut instance) = crate::yaml::to_json(root) else { return };
@@ -142,13 +165,23 @@ fn validate_whole(
         None if resolved.key == super::store::SchemaKey::Kustomization => "Kustomization".to_string(),
         None => String::new(),
     };
-    check_schema(root, &instance, resolved, &kind, &[], store, opts, diags);
+    check_schema(root, &instance, resolved, &kind, &[], store, opts, subst, diags);
+    // The API server's own rules apply whatever schema a modeline names.
+    let api_version = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    if !opts.partial && gitops_ls_schemas::kind_info(api_version, &kind).is_some() {
+        api_rules(root, &instance, api_version, &kind, diags);
+    }
 }
 
+/// `v1 List`, or a typed list (`ConfigMapList`, `apps/v1 DeploymentList`) with `items`:
+/// kubectl applies each item.
 fn is_list(root: &Node) -> bool {
-    root.get("kind").and_then(Node::as_str) == Some("List")
-        && root.get("apiVersion").and_then(Node::as_str) == Some("v1")
-        && root.get("items").is_some()
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    let v1_list = kind == "List" && root.get("apiVersion").and_then(Node::as_str) == Some("v1");
+    let typed = kind.len() > 4
+        && kind.ends_with("List")
+        && root.get("items").is_some_and(|i| matches!(i.kind, NodeKind::Sequence(_)) || i.is_null());
+    v1_list || typed
 }
 
 /// apiVersions of tools' own config files that share the Kubernetes shape but are never applied.
@@ -171,6 +204,7 @@ fn validate_resource(
     prefix: &[Segment],
     store: &SchemaStore,
     opts: &ValidationOptions,
+    subst: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     if !matches!(node.kind, NodeKind::Mapping(_)) {
@@ -201,7 +235,27 @@ fn validate_resource(
     let (Some(api_version), Some(kind)) = (api_entry.value.as_str(), kind_entry.value.as_str()) else {
         return false;
     };
-    if api_version.is_empty() || kind.is_empty() {
+    // `kind:` or `apiVersion:` with nothing after it: the API server cannot tell what it is.
+    let empty = |e: &crate::yaml::Entry| e.value.is_null() || e.value.as_str() == Some("");
+    if empty(api_entry) || empty(kind_entry) {
+        for (e, field, code, example) in [
+            (api_entry, "apiVersion", "missing-api-version", "`apps/v1`"),
+            (kind_entry, "kind", "missing-kind", "`Deployment`"),
+        ] {
+            if empty(e) {
+                let span = if e.value.span.is_empty() { e.key.span } else { e.value.span };
+                diags.push(Diagnostic::new(
+                    span,
+                    Severity::Error,
+                    code,
+                    format!("`{field}` is empty: Kubernetes needs it to know what this object is (e.g. {example})"),
+                ));
+            }
+        }
+        return false;
+    }
+    // A kubeconfig: a client's file with the shape of an object, never applied.
+    if api_version == "v1" && kind == "Config" {
         return false;
     }
     if TOOL_CONFIG_GROUPS.iter().any(|g| api_version.starts_with(g)) {
@@ -225,7 +279,9 @@ fn validate_resource(
     let resolved = match store.lookup_kind(api_version, kind) {
         Lookup::Found(r) => r,
         Lookup::Missing => {
-            if let Some(severity) = opts.unknown_kind {
+            // No CRD can add a kind to a built-in group: that is an error whatever the setting.
+            let builtin = is_builtin_group(api_version);
+            if let Some(severity) = opts.unknown_kind.or(builtin.then_some(Severity::Error)) {
                 diags.push(unknown_kind(api_version, kind, api_entry, kind_entry, severity));
             }
             return true;
@@ -241,14 +297,48 @@ fn validate_resource(
     if opts.partial {
         drop_patch_directives(&mut instance);
     }
-    check_schema(node, &instance, &resolved, kind, prefix, store, opts, diags);
-    check_metadata(node, kind, diags);
+    check_schema(node, &instance, &resolved, kind, prefix, store, opts, subst, diags);
+    check_metadata(node, kind, opts, diags);
+    if !opts.partial {
+        api_rules(node, &instance, api_version, kind, diags);
+    }
     true
+}
+
+/// The API server's validation beyond the schema ([`apiserver`]), mapped to ranges. Only for
+/// kinds with a schema (built in, or a CRD's): those are API objects, which need a name.
+fn api_rules(node: &Node, instance: &Value, api_version: &str, kind: &str, diags: &mut Vec<Diagnostic>) {
+    let scope = apiserver::Scope { named_object: true };
+    for p in apiserver::check(api_version, kind, instance, scope) {
+        let path: Vec<Segment> = p
+            .path
+            .iter()
+            .map(|s| match s {
+                apiserver::Step::Key(k) => Segment::Key(k.clone()),
+                apiserver::Step::Index(i) => Segment::Index(*i),
+            })
+            .collect();
+        let ctx = ErrorContext { node, root_schema: &Value::Null, kind, prefix: &[], path: &path };
+        let span = match p.at {
+            apiserver::At::Value => ctx.value_span().0,
+            apiserver::At::Key => entry_at(node, &path).map_or_else(|| ctx.value_span().0, |e| e.key.span),
+            apiserver::At::Missing => ctx.missing_span(),
+        };
+        diags.push(Diagnostic::new(span, Severity::Error, p.code, p.message));
+    }
 }
 
 /// An object with Kubernetes-looking keys beside `apiVersion` or `kind`.
 fn looks_like_resource(node: &Node) -> bool {
     node.get("metadata").is_some_and(|m| matches!(m.kind, NodeKind::Mapping(_)))
+}
+
+/// A group the API server serves itself (`v1`, `apps`, `networking.k8s.io`…). CRDs need a
+/// dotted group of their own, and those in `*.k8s.io` subgroups (Gateway API, snapshots) are
+/// not built in.
+fn is_builtin_group(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    gitops_ls_schemas::kinds().any(|k| k.group == group)
 }
 
 fn unknown_kind(
@@ -290,6 +380,18 @@ fn unknown_kind(
         )
         .with_fix(Fix::replace(format!("Change kind to {best}"), kind_entry.value.span, best));
     }
+    if builtin_group {
+        let version = gitops_ls_schemas::document()["x-kubernetes-version"].as_str().unwrap_or("");
+        return Diagnostic::new(
+            kind_entry.value.span,
+            Severity::Error,
+            "unknown-kind",
+            format!(
+                "{api_version} has no kind `{kind}` (Kubernetes {version}): `{}` is a built-in group, so no CustomResourceDefinition can add one; check the kind and apiVersion",
+                if group.is_empty() { "core" } else { group }
+            ),
+        );
+    }
     let hint = if group.is_empty() || group.ends_with(".k8s.io") || !group.contains('.') {
         String::new()
     } else {
@@ -312,6 +414,7 @@ fn check_schema(
     prefix: &[Segment],
     store: &SchemaStore,
     opts: &ValidationOptions,
+    subst: bool,
     diags: &mut Vec<Diagnostic>,
 ) {
     let validator = match store.validator(resolved) {
@@ -324,7 +427,7 @@ fn check_schema(
     };
     let root_schema: &Value = &resolved.schema;
     let before = diags.len();
-    let cx = MapCx { node, root_schema, kind, prefix, partial: opts.partial, strict: opts.strict };
+    let cx = MapCx { node, root_schema, kind, prefix, partial: opts.partial, strict: opts.strict, subst };
     for err in validator.iter_errors(instance) {
         if diags.len() - before >= opts.max_problems {
             break;
@@ -341,11 +444,26 @@ struct MapCx<'a> {
     prefix: &'a [Segment],
     partial: bool,
     strict: bool,
+    /// Flux substitution may apply: an unresolved `${VAR}` can become any type.
+    subst: bool,
 }
 
 impl MapCx<'_> {
+    /// A value filled in after the file is read (a Flux variable without a default, a SOPS
+    /// ciphertext, another engine's template): only its presence can be judged.
+    fn is_opaque(&self, v: &Value) -> bool {
+        v.as_str().is_some_and(|s| (self.subst && s.contains("${")) || s.contains("{{") || gitops::is_encrypted(s))
+    }
+
     fn map_error(&self, err: &jsonschema::ValidationError<'_>, diags: &mut Vec<Diagnostic>, depth: usize) {
         let pointer = err.instance_path().as_str();
+        let about_fields = matches!(
+            err.kind(),
+            ValidationErrorKind::AdditionalProperties { .. } | ValidationErrorKind::Required { .. }
+        );
+        if !about_fields && self.is_opaque(err.instance()) {
+            return;
+        }
         let path = parse_pointer(pointer, self.node);
         let ctx = ErrorContext {
             node: self.node,
@@ -519,9 +637,9 @@ impl ErrorContext<'_> {
         d
     }
 
-    fn missing(&self, property: &str) -> Diagnostic {
-        // The parent key of the object that lacks the field; for the document root, its `kind`.
-        let span = if self.path.is_empty() {
+    /// The parent key of the object that lacks a field; for the document root, its `kind`.
+    fn missing_span(&self) -> Span {
+        if self.path.is_empty() {
             self.node.get_entry("kind").map_or(self.node.span, |e| e.value.span)
         } else {
             match entry_at(self.node, self.path) {
@@ -532,7 +650,11 @@ impl ErrorContext<'_> {
                     item.and_then(|i| i.entries().first()).map_or_else(|| self.value_span().0, |e| e.key.span)
                 }
             }
-        };
+        }
+    }
+
+    fn missing(&self, property: &str) -> Diagnostic {
+        let span = self.missing_span();
         let ty = self
             .schema_here()
             .and_then(|s| navigate::child(self.root_schema, s, &Segment::Key(property.to_string())))
@@ -789,10 +911,12 @@ fn damerau(a: &str, b: &str) -> usize {
 }
 
 /// Checks the schema cannot express: names, label keys and values.
-fn check_metadata(node: &Node, kind: &str, diags: &mut Vec<Diagnostic>) {
+fn check_metadata(node: &Node, kind: &str, opts: &ValidationOptions, diags: &mut Vec<Diagnostic>) {
     let Some(meta) = node.get("metadata") else { return };
-    if let Some(name) = meta.get("name") {
-        if let Some(n) = name.as_str().filter(|n| !is_substituted(n)) {
+    let placeholder = kind == "Namespace" && opts.namespace_from_kustomization;
+    if let Some(name) = meta.get("name").filter(|_| !placeholder) {
+        // An empty name is the API rule `k8s-name-required`.
+        if let Some(n) = name.as_str().filter(|n| !is_substituted(n) && !n.is_empty()) {
             let problem = match kind {
                 // RBAC names are path segments: `system:aggregate-to-view` is fine.
                 "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => path_segment_problem(n),
@@ -850,9 +974,10 @@ fn check_metadata(node: &Node, kind: &str, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Flux post-build substitution (`${cluster_name}`) is replaced before the API server sees it.
+/// Filled in before the API server sees it: a Flux variable without a default (defaults are
+/// already applied), a SOPS ciphertext, another engine's template.
 fn is_substituted(s: &str) -> bool {
-    s.contains("${") || s.contains("{{")
+    gitops::is_opaque(s)
 }
 
 fn dns_subdomain_problem(s: &str) -> Option<String> {
@@ -956,23 +1081,24 @@ fn label_value_problem(v: &str) -> Option<String> {
 /// Strategic-merge patch directives (`$patch: delete`, `$setElementOrder/containers`,
 /// `$retainKeys`, `$deleteFromPrimitiveList/…`) are instructions to kustomize, not fields.
 fn drop_patch_directives(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with('$'));
-            map.values_mut().for_each(drop_patch_directives);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_patch_directives),
-        _ => {}
-    }
+    retain_keys(v, |k, _| !k.starts_with('$'));
 }
 
 fn drop_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
+    retain_keys(v, |_, v| !v.is_null());
+}
+
+/// Removes the object entries `keep` rejects, at every depth, with an explicit stack.
+fn retain_keys(root: &mut Value, keep: impl Fn(&String, &Value) -> bool) {
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                map.retain(|k, v| keep(k, v));
+                stack.extend(map.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
     }
 }

@@ -661,3 +661,667 @@ fn unknown_fields_are_warnings_when_not_strict() {
         &lenient,
     );
 }
+
+// ---- GitOps conventions: Flux substitution, kustomize placeholders, SOPS, embedded values ----
+
+#[test]
+fn flux_substitution_is_checked_through_its_default() {
+    check(
+        "\
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data-${APP}
+  namespace: ${NS:=media}
+spec:
+  accessModes:
+    - ${ACCESS_MODE:=ReadWriteOnce}
+    - ${OTHER_MODE}
+    - ${BAD_MODE:=ReadWriteAlways}
+      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error[invalid-value]: `ReadWriteAlways` is not a valid value for PersistentVolumeClaim.spec.accessModes[]
+  resources:
+    requests:
+      storage: \"${CAPACITY:=5Gi}\"
+    limits:
+      storage: app-${SIZE}
+  volumeMode: ${MODE}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${APP:=web}
+spec:
+  replicas: ${REPLICAS:=3}
+  paused: ${PAUSED}
+  revisionHistoryLimit: \"${HISTORY:=3}\"
+                        ^^^^^^^^^^^^^^^ error[wrong-type]: Deployment.spec.revisionHistoryLimit must be an integer, found the string \"3\"
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:${TAG:=1.27}
+          ports:
+            - containerPort: ${PORT}
+              name: ${PORT_NAME:=Http}
+                    ^^^^^^^^^^^^^^^^^^ error[k8s-port-name]: Deployment.spec.template.spec.containers[0].ports[0].name: Invalid value `Http`: must contain only alpha-numeric characters
+",
+    );
+}
+
+#[test]
+fn substitution_can_be_disabled_per_object() {
+    check(
+        "\
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+  annotations:
+    kustomize.toolkit.fluxcd.io/substitute: disabled
+spec:
+  accessModes: [\"${MODE}\"]
+                ^^^^^^^^^ error[invalid-value]: `${MODE}` is not a valid value
+",
+    );
+}
+
+#[test]
+fn kustomize_placeholder_namespace_names() {
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n";
+    check("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n        ^ error[invalid-name]: invalid name `_`\n");
+    let renamed = ValidationOptions { namespace_from_kustomization: true, ..Default::default() };
+    let (_, diags, resources) = run(text, &SchemaStore::new(), &renamed);
+    assert!(diags.is_empty() && resources == 1, "{diags:?}");
+    // Only Namespace names: kustomize does not rename other objects.
+    run(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: _\n        ^ error[invalid-name]: invalid name `_`\n",
+        &SchemaStore::new(),
+        &renamed,
+    );
+}
+
+#[test]
+fn sops_encrypted_documents() {
+    let (_, diags, resources) = check(
+        "\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+type: Opaque
+stringData:
+  password: ENC[AES256_GCM,data:Zm9v,iv:aXY=,tag:dGFn,type:str]
+sops:
+^^^^ info[sops-encrypted]: SOPS-encrypted document
+  age:
+    - recipient: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq
+  lastmodified: \"2024-05-01T10:00:00Z\"
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  version: 3.8.1
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ENC[AES256_GCM,data:Mw==,iv:aXY=,tag:dGFn,type:int]
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          imagePullPolicy: Sometimes
+                           ^^^^^^^^^ error[invalid-value]: `Sometimes` is not a valid value
+sops:
+^^^^ info[sops-encrypted]: SOPS-encrypted document
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  lastmodified: \"2024-05-01T10:00:00Z\"
+  encrypted_regex: ^(replicas)$
+",
+    );
+    assert_eq!(resources, 2);
+    assert_eq!(diags.iter().filter(|d| d.code == "sops-encrypted").count(), 2, "once per document");
+}
+
+#[test]
+fn helm_release_values_are_not_a_template() {
+    let release = "\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app
+spec:
+  values:
+    service:
+      name: \"{{ .Release.Name }}-web\"
+    podAnnotations:
+      checksum: '{{ include \"x\" . }}'
+";
+    let file = YamlFile::parse(release);
+    assert!(!file.documents()[0].doc.is_template, "values are data for the chart");
+    // Validated as a resource (a template would get no diagnostic at all).
+    let annotated = release.replacen(
+        "kind: HelmRelease\n",
+        "kind: HelmRelease\n      ^^^^^^^^^^^ warning[unknown-kind]: no schema for helm.toolkit.fluxcd.io/v2 HelmRelease\n",
+        1,
+    );
+    let (_, diags, resources) = check(&annotated);
+    assert_eq!((diags.len(), resources), (1, 1));
+    // A Helm action outside the values still makes the file a chart template.
+    let chart = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  values: {a: \"{{ .Values.a }}\"}\n";
+    assert!(YamlFile::parse(chart).documents()[0].doc.is_template);
+    let chart = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{{ .Release.Name }}\"\n";
+    assert!(YamlFile::parse(chart).documents()[0].doc.is_template);
+}
+
+// ---- What the API server validates beyond the schema ----
+
+#[test]
+fn names_and_empty_identity() {
+    check(
+        "\
+apiVersion: v1
+kind: ConfigMap
+      ^^^^^^^^^ error[k8s-name-required]: ConfigMap.metadata.name: name or generateName is required
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+^^^^^^^^ error[k8s-name-required]: name or generateName is required
+  labels: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: \"\"
+        ^^ error[k8s-name-required]: name or generateName is required
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  generateName: job-
+spec:
+  containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: \"\"
+            ^^ error[missing-api-version]: `apiVersion` is empty
+kind: ConfigMap
+metadata:
+  name: x
+---
+apiVersion: v1
+kind:
+^^^^ error[missing-kind]: `kind` is empty
+metadata:
+  name: x
+",
+    );
+    // A kubeconfig is a client's file, not an object; lists hold objects.
+    check("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
+    let (_, _, resources) = check(
+        "\
+apiVersion: v1
+kind: List
+metadata: {}
+---
+apiVersion: v1
+kind: ConfigMapList
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+          ^^^^^^^^^ error[k8s-name-required]: ConfigMap.metadata.name: name or generateName is required
+    data: {a: b}
+",
+    );
+    assert_eq!(resources, 1);
+}
+
+#[test]
+fn unknown_kinds_in_built_in_groups_are_errors() {
+    let quiet = ValidationOptions { unknown_kind: None, ..Default::default() };
+    run(
+        "\
+apiVersion: apps/v1
+kind: Application
+      ^^^^^^^^^^^ error[unknown-kind]: apps/v1 has no kind `Application` (Kubernetes 1.37): `apps` is a built-in group, so no CustomResourceDefinition can add one
+metadata:
+  name: x
+---
+apiVersion: networking.k8s.io/v1
+kind: HTTPRoute
+      ^^^^^^^^^ error[unknown-kind]: `networking.k8s.io` is a built-in group
+metadata:
+  name: x
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: x
+---
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata:
+  name: x
+",
+        &SchemaStore::new(),
+        &quiet,
+    );
+}
+
+#[test]
+fn restart_policy_per_workload() {
+    check(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      restartPolicy: Never
+                     ^^^^^ error[k8s-restart-policy]: Deployment.spec.template.spec.restartPolicy: Unsupported value `Never`: supported values: `Always`
+      containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      restartPolicy: Always
+      containers: [{name: db, image: postgres:16}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: once
+spec:
+  template:
+    spec:
+    ^^^^ error[k8s-restart-policy]: Job.spec.template.spec.restartPolicy: Required value: valid values: `OnFailure`, `Never`
+      containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: \"0 3 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Always
+                         ^^^^^^ error[k8s-restart-policy]: CronJob.spec.jobTemplate.spec.template.spec.restartPolicy: Required value
+          containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: strict
+spec:
+  podFailurePolicy:
+    rules:
+      - action: FailJob
+        onExitCodes: {operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: OnFailure
+                     ^^^^^^^^^ error[k8s-restart-policy]: only `Never` is supported when podFailurePolicy is specified
+      containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fine
+spec:
+  template:
+    spec:
+      restartPolicy: ${POLICY}
+      containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  restartPolicy: Never
+  containers: [{name: a, image: busybox:1.36}]
+",
+    );
+}
+
+#[test]
+fn ports_numbers_and_names() {
+    check(
+        "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: web
+      image: nginx:1.27
+      ports:
+        - containerPort: 0
+                         ^ error[k8s-port-range]: Pod.spec.containers[0].ports[0].containerPort: Invalid value `0`: must be between 1 and 65535, inclusive
+        - containerPort: 70000
+                         ^^^^^ error[k8s-port-range]: must be between 1 and 65535
+          hostPort: 0
+        - containerPort: 8080
+          name: metrics-endpoint
+                ^^^^^^^^^^^^^^^^ error[k8s-port-name]: must be no more than 15 characters
+        - containerPort: 8081
+          name: http
+        - containerPort: 8082
+          name: http
+                ^^^^ error[k8s-duplicate-port-name]: Duplicate value `http`: ports[3] already has this name
+      livenessProbe:
+        httpGet: {path: /, port: web_port}
+                                 ^^^^^^^^ error[k8s-port-name]: must contain only alpha-numeric
+      readinessProbe:
+        tcpSocket: {port: 65536}
+                          ^^^^^ error[k8s-port-range]: Pod.spec.containers[0].readinessProbe.tcpSocket.port: Invalid value `65536`
+      startupProbe:
+        grpc: {port: 8080}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: http-web
+    - port: 443
+      ^^^^ error[k8s-service-port-name-required]: Service.spec.ports[1].name: Required value: a Service with several ports must name each of them
+      targetPort: 0
+                  ^ error[k8s-port-range]: Service.spec.ports[1].targetPort: Invalid value `0`
+    - name: http
+            ^^^^ error[k8s-duplicate-port-name]: Duplicate value `http`: ports[0] already has this name
+      port: 8080
+    - name: Metrics
+            ^^^^^^^ error[k8s-port-name]: a lowercase RFC 1123 label
+      port: 9090
+      targetPort: a--b
+                  ^^^^ error[k8s-port-name]: must not contain consecutive hyphens
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: single
+spec:
+  ports:
+    - port: 80
+      targetPort: 8080
+",
+    );
+}
+
+#[test]
+fn container_and_volume_names() {
+    check(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      initContainers:
+        - name: setup
+          image: busybox:1.36
+          volumeMounts:
+            - {name: config, mountPath: /config}
+      containers:
+        - name: setup
+                ^^^^^ error[k8s-duplicate-container-name]: Deployment.spec.template.spec.containers[0].name: Duplicate value `setup`: initContainers[0] already has this name
+          image: nginx:1.27
+          volumeMounts:
+            - {name: data, mountPath: /data}
+                     ^^^^ error[k8s-volume-not-found]: Deployment.spec.template.spec.containers[0].volumeMounts[0].name: Not found `data`
+            - {name: config, mountPath: /config}
+            - {name: config, mountPath: /config, subPath: a}
+                                        ^^^^^^^ error[k8s-duplicate-mount-path]: Deployment.spec.template.spec.containers[0].volumeMounts[2].mountPath: Invalid value `/config`: must be unique (volumeMounts[1] mounts there already)
+        - name: Web_1
+                ^^^^^ error[k8s-container-name]: Invalid value `Web_1`: a lowercase RFC 1123 label
+          image: nginx:1.27
+        - name: sidecar
+          ^^^^ error[k8s-image-required]: Deployment.spec.template.spec.containers[2].image: Required value
+        - name: empty
+          image: \"\"
+                 ^^ error[k8s-image-required]: the image must not be empty
+      volumes:
+        - name: config
+          configMap: {name: web}
+        - name: config
+                ^^^^^^ error[k8s-duplicate-volume-name]: Deployment.spec.template.spec.volumes[1].name: Duplicate value `config`: volumes[0] already has this name
+          emptyDir: {}
+        - name: Cache.Dir
+                ^^^^^^^^^ error[k8s-volume-name]: Deployment.spec.template.spec.volumes[2].name: Invalid value `Cache.Dir`: a lowercase RFC 1123 label
+          emptyDir: {}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+        - name: db
+          image: postgres:16
+          volumeMounts:
+            - {name: pgdata, mountPath: /var/lib/postgresql}
+            - name: ${EXTRA}
+              mountPath: /extra
+  volumeClaimTemplates:
+    - metadata:
+        name: pgdata
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+",
+    );
+}
+
+#[test]
+fn selectors_match_template_labels() {
+    check(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: api}
+      ^^^^^^ error[k8s-selector-mismatch]: Deployment.spec.template.metadata.labels: Invalid value: `selector` does not match template `labels` (the selector wants `app: web`, the labels have `app: api`)
+    spec:
+      containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchExpressions:
+      - {key: tier, operator: In, values: [node]}
+  template:
+    metadata:
+    ^^^^^^^^ error[k8s-selector-mismatch]: the labels do not satisfy `tier In [node]`
+      annotations: {a: b}
+    spec:
+      containers: [{name: agent, image: busybox:1.36}]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: rs
+spec:
+  selector: {}
+            ^^ error[k8s-selector-empty]: empty selector is invalid for replicaset
+  template:
+    metadata:
+      labels: {app: rs}
+    spec:
+      containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: matching
+spec:
+  selector:
+    matchLabels:
+      app: web
+      tier: ${TIER}
+    matchExpressions:
+      - {key: track, operator: NotIn, values: [canary]}
+  template:
+    metadata:
+      labels: {app: web, tier: front, version: v2}
+    spec:
+      containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: manual
+spec:
+  manualSelector: true
+  selector:
+    matchLabels: {job: manual}
+  template:
+    metadata:
+      labels: {job: other}
+      ^^^^^^ error[k8s-selector-mismatch]: the selector wants `job: manual`
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: busybox:1.36}]
+---
+apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: rc
+spec:
+  selector: {app: rc}
+  template:
+    metadata:
+      labels: {app: rc}
+    spec:
+      containers: [{name: a, image: busybox:1.36}]
+",
+    );
+}
+
+#[test]
+fn requests_at_most_limits_and_one_handler() {
+    check(
+        "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: a
+      image: busybox:1.36
+      resources:
+        requests:
+          cpu: \"1\"
+               ^^^ error[k8s-requests-exceed-limits]: Pod.spec.containers[0].resources.requests.cpu: Invalid value `1`: must be less than or equal to cpu limit of `500m`
+          memory: 1Gi
+                  ^^^ error[k8s-requests-exceed-limits]: must be less than or equal to memory limit of `1G`
+          ephemeral-storage: 1e3
+        limits:
+          cpu: 500m
+          memory: 1G
+          ephemeral-storage: 1k
+      livenessProbe:
+        exec: {command: [\"true\"]}
+        httpGet: {path: /, port: 80}
+        ^^^^^^^ error[k8s-probe-handler]: Pod.spec.containers[0].livenessProbe.httpGet: Forbidden: may not specify more than 1 handler type (`exec` is already set)
+        successThreshold: 2
+                          ^ error[k8s-probe-success-threshold]: Pod.spec.containers[0].livenessProbe.successThreshold: Invalid value `2`: must be 1
+      readinessProbe:
+      ^^^^^^^^^^^^^^ error[k8s-probe-handler]: Pod.spec.containers[0].readinessProbe: Required value: must specify a handler type, one of `exec`, `httpGet`, `tcpSocket`, `grpc`
+        periodSeconds: 5
+        successThreshold: 3
+      lifecycle:
+        preStop:
+          sleep: {seconds: 5}
+        postStart:
+        ^^^^^^^^^ error[k8s-lifecycle-handler]: must specify a handler type, one of `exec`, `httpGet`, `tcpSocket`, `sleep`
+          exec: null
+    - name: b
+      image: busybox:1.36
+      resources:
+        requests: {cpu: 0.5, memory: 128974848}
+        limits: {cpu: 500m, memory: 129M}
+      startupProbe:
+        tcpSocket: {port: 80}
+",
+    );
+}
+
+#[test]
+fn no_api_rules_on_patches_or_unknown_kinds() {
+    let patch = ValidationOptions { partial: true, ..Default::default() };
+    run(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: web
+          ports: [{containerPort: 0}]
+",
+        &SchemaStore::new(),
+        &patch,
+    );
+    // Component configuration files have the shape of an object but no name.
+    let quiet = ValidationOptions { unknown_kind: None, ..Default::default() };
+    run("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n", &SchemaStore::new(), &quiet);
+}

@@ -192,7 +192,9 @@ fn line_number(text: &str, offset: usize) -> usize {
 /// The first Go template action (`{{ … }}`) that makes this document a template rather than
 /// YAML: one outside any scalar, or one inside a plain scalar that reads like Helm
 /// (`{{ .Values.x }}`, `{{- include … }}`). `${{ … }}` (GitHub Actions) and quoted
-/// `'{{path}}'` (Argo CD ApplicationSets, Argo Workflows) are plain YAML strings.
+/// `'{{path}}'` (Argo CD ApplicationSets, Argo Workflows) are plain YAML strings. So are the
+/// strings of the values a resource hands to a chart (Flux `HelmRelease.spec.values`, Argo CD
+/// `helm.valuesObject`): charts pass them through `tpl` themselves.
 fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Option<Span> {
     if !text.contains("{{") {
         return None;
@@ -203,6 +205,29 @@ fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Optio
     }
     scalars.sort_by_key(|(s, _)| s.start);
     let in_comment = |off: usize| comments.iter().any(|c| c.span.contains(off));
+    // The ranges of embedded chart values, below the root of a resource (`apiVersion` + `kind`).
+    let mut values_blocks: Vec<Span> = Vec::new();
+    if let Some(r) = root.filter(|r| r.get("apiVersion").is_some() && r.get("kind").is_some()) {
+        let mut stack: Vec<&Node> = r.entries().iter().map(|e| &e.value).collect();
+        while let Some(n) = stack.pop() {
+            match &n.kind {
+                NodeKind::Mapping(entries) => {
+                    for e in entries {
+                        if matches!(e.key.as_str(), Some("values" | "valuesObject"))
+                            && matches!(e.value.kind, NodeKind::Mapping(_))
+                        {
+                            values_blocks.push(e.value.span);
+                        } else {
+                            stack.push(&e.value);
+                        }
+                    }
+                }
+                NodeKind::Sequence(items) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+    }
+    let in_values = |off: usize| values_blocks.iter().any(|s| s.start <= off && off < s.end);
     let mut from = 0;
     while let Some(i) = text[from..].find("{{") {
         let at = from + i;
@@ -238,6 +263,7 @@ fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Optio
         };
         let is_template = match inside {
             None => true,
+            Some(_) if in_values(at) => false,
             Some(ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => {
                 !text[..at].ends_with('$') && helm_like()
             }

@@ -144,6 +144,25 @@ fn offline_diagnostics() {
     // A kustomize entry without `newTag` keeps the original tag: no warning.
     let k = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: nginx\n    newName: x/nginx\n";
     assert!(diags(k, false).is_empty());
+    // Helm values without a tag take the chart's default tag (its appVersion): no warning;
+    // an explicit `latest` still moves.
+    let helm = |image: &str| {
+        format!("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  values:\n    image:\n{image}")
+    };
+    assert!(diags(&helm("      repository: ghcr.io/org/app\n"), false).is_empty());
+    assert!(diags(&helm("      repository: ghcr.io/org/app\n      tag: \"\"\n"), false).is_empty());
+    let latest = diags(&helm("      repository: ghcr.io/org/app\n      tag: latest\n"), false);
+    assert_eq!(latest.iter().map(|d| d.1).collect::<Vec<_>>(), ["image-latest"]);
+    // Parts Flux substitutes later are not references yet.
+    assert!(diags(&helm("      repository: ghcr.io/org/app\n      tag: ${APP_TAG}\n"), false).is_empty());
+    assert!(
+        diags(&helm("      registry: ${REGISTRY}\n      repository: org/app\n      tag: \"1.0\"\n"), false).is_empty()
+    );
+    assert!(diags(&pod("ghcr.io/org/app:${TAG}"), false).is_empty());
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  images:\n    - name: app\n      newTag: ${TAG}\n";
+    assert!(diags(flux, false).is_empty());
+    // A container's image without a tag is still `latest`.
+    assert_eq!(diags(&pod("ghcr.io/org/app"), false)[0].1, "image-latest");
 }
 
 #[test]
