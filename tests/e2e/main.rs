@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
+mod check_cli;
 mod harness;
 
 use harness::{Server, insert, range};

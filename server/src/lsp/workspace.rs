@@ -171,3 +171,55 @@ impl Workspace {
         learned
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CRD: &str = include_str!("../../../tests/fixtures/crds/stable.example.com_crontabs.yaml");
+
+    fn mkfifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo (coreutils) is needed");
+        assert!(status.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_never_read_by_the_scan_or_load_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("crd.yaml"), CRD).unwrap();
+        let sub = root.join("app");
+        std::fs::create_dir(&sub).unwrap();
+        // A kustomization and a CRD-looking name: both would be read by the scan.
+        mkfifo(&sub.join("kustomization.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+        std::os::unix::fs::symlink("/dev/urandom", sub.join("random.yaml")).unwrap();
+        let (ws, store) = (Workspace::default(), SchemaStore::new());
+        ws.set_roots(vec![root.to_path_buf()]);
+        assert_eq!(ws.scan(&store, &HashSet::new()), 1);
+        assert_eq!(store.custom_kinds().len(), 1);
+        // As for a watched-file event: nothing learned, nothing blocked.
+        assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")));
+        assert!(!ws.load_from_disk(&store, &root.join("zero.yaml")));
+        // The CRD file turned into a FIFO: it no longer contributes.
+        std::fs::remove_file(root.join("crd.yaml")).unwrap();
+        mkfifo(&root.join("crd.yaml"));
+        assert!(ws.load_from_disk(&store, &root.join("crd.yaml")));
+        assert!(store.custom_kinds().is_empty());
+    }
+
+    #[test]
+    fn files_over_the_limit_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crd.yaml");
+        std::fs::write(&path, format!("{CRD}\n# {}\n", "x".repeat(1 << 20))).unwrap();
+        let (ws, store) = (Workspace::default(), SchemaStore::new());
+        ws.set_max_file_size_mb(1);
+        assert!(!ws.load_from_disk(&store, &path));
+        assert!(store.custom_kinds().is_empty());
+        ws.set_max_file_size_mb(2);
+        assert!(ws.load_from_disk(&store, &path));
+        assert_eq!(store.custom_kinds().len(), 1);
+    }
+}
