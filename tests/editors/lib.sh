@@ -26,7 +26,7 @@ ensure_apt() {
     export GITOPS_LS_APT_UPDATED=1
   fi
   log "apt-get install ${missing[*]}"
-  as_root apt-get install -y -q "${missing[@]}" </dev/null >&2
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
 }
 
 # Prints the path of the gitops-ls binary under test: $GITOPS_LS_PATH, else a
