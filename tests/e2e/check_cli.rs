@@ -132,6 +132,16 @@ fn an_internal_failure_names_the_file_and_exits_3() {
     assert!(run.stderr.contains("internal error while checking ") && run.stderr.contains("b.yaml"), "{}", run.stderr);
     // Without the failure the same tree exits 1.
     assert_eq!(check(&[dir.path()], &[]).code, Some(1));
+
+    // A failure in the first pass (CRDs and patches) alone: the file's own check went well,
+    // but what it defines may be missing, so its result is unknown too.
+    let run = check_env(&[dir.path()], &[], &[("GITOPS_LS_TESTING_PANIC_ON_FILE", "first-pass:c.yaml")]);
+    assert_eq!(run.code, Some(3), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(lines[2].contains("c.yaml:1:1: error: gitops-ls failed on this file"), "{}", run.stdout);
+    assert!(lines[2].ends_with("[internal-error]"), "{}", run.stdout);
+    assert!(lines[3].contains("c.yaml:5:3: error: duplicate key"), "{}", run.stdout);
 }
 
 #[test]

@@ -227,27 +227,32 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str)) -> Outcome
     let limit = opts.max_file_bytes;
     let store = SchemaStore::new();
     store.configure(opts.schemas.clone());
-    let patches = learn_repository(&opts.paths, &store, limit);
-    let images = opts.images.as_ref().map(ImageChecker::new);
-    let panic_on = std::env::var_os(PANIC_ON_FILE_ENV);
-    let mut outcome = Outcome::default();
-    let work = |path: &Path| {
-        if panic_on.as_ref().is_some_and(|name| path.file_name() == Some(name.as_os_str())) {
+    // `NAME` fails both passes on that file, `first-pass:NAME` only the first.
+    let panic_on = std::env::var(PANIC_ON_FILE_ENV).ok();
+    let (first_only, panic_on) = match panic_on.as_deref().map(|v| v.strip_prefix("first-pass:").ok_or(v)) {
+        Some(Ok(name)) => (true, Some(name.to_string())),
+        Some(Err(name)) => (false, Some(name.to_string())),
+        None => (false, None),
+    };
+    let panic_if = |path: &Path, first_pass: bool| {
+        let named = panic_on.as_ref().is_some_and(|name| path.file_name().is_some_and(|n| n == name.as_str()));
+        if named && (first_pass || !first_only) {
             panic!("{PANIC_ON_FILE_ENV} is set for this file");
         }
+    };
+    let test_panic = |path: &Path| panic_if(path, true);
+    let (patches, first_pass_failures) = learn_repository(&opts.paths, &store, limit, &test_panic);
+    let images = opts.images.as_ref().map(ImageChecker::new);
+    let mut outcome = Outcome::default();
+    let work = |path: &Path| {
+        panic_if(path, false);
         check_file(path, &store, &patches, images.as_ref(), limit)
     };
     pipeline::for_each_file(&opts.paths, work, |event| match event {
         Event::Done(_, report) => outcome.reports.push(report),
         Event::Failed(path, message) => {
-            eprintln!("gitops-ls check: internal error while checking {}: {message}", vfs::display_path(&path));
-            outcome.internal_failures += 1;
-            let message = format!("gitops-ls failed on this file (a bug; please report it): {message}");
-            outcome.reports.push(FileReport {
-                path,
-                findings: vec![whole_file(message, "internal-error")],
-                resources: 0,
-            });
+            outcome.reports.push(FileReport { path, findings: Vec::new(), resources: 0 });
+            outcome.internal_failure(outcome.reports.len() - 1, &message);
         }
         Event::Missing(path, e) => {
             let finding = whole_file(format!("cannot read: {e}"), "io");
@@ -258,22 +263,59 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str)) -> Outcome
     // A file named twice (or inside two named directories) is reported once.
     outcome.reports.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.reports.dedup_by(|a, b| a.path == b.path);
+    // A failure in the first pass may have lost the file's CRDs or patches: its result is
+    // unknown even when the second pass went well.
+    for (path, message) in first_pass_failures {
+        let i = match outcome.reports.binary_search_by(|r| r.path.cmp(&path)) {
+            Ok(i) => i,
+            Err(i) => {
+                outcome.reports.insert(i, FileReport { path, findings: Vec::new(), resources: 0 });
+                i
+            }
+        };
+        if !outcome.reports[i].findings.iter().any(|f| f.diagnostic.code == INTERNAL_ERROR) {
+            outcome.internal_failure(i, &message);
+        }
+    }
     outcome
+}
+
+const INTERNAL_ERROR: &str = "internal-error";
+
+impl Outcome {
+    /// Marks report `i` as failed inside gitops-ls, and says so on stderr.
+    fn internal_failure(&mut self, i: usize, message: &str) {
+        let report = &mut self.reports[i];
+        eprintln!("gitops-ls check: internal error while checking {}: {message}", vfs::display_path(&report.path));
+        self.internal_failures += 1;
+        let message = format!("gitops-ls failed on this file (a bug; please report it): {message}");
+        report.findings.insert(0, whole_file(message, INTERNAL_ERROR));
+    }
 }
 
 /// The first pass: registers every CRD of the checked files in `store` (in path order, so
 /// the result does not depend on which worker finished first) and returns the absolute paths
 /// of the files that kustomizations use as patches.
-fn learn_repository(paths: &[PathBuf], store: &SchemaStore, limit: u64) -> HashSet<PathBuf> {
+/// Also returns the files on which the pass failed (panicked), with the message.
+fn learn_repository(
+    paths: &[PathBuf],
+    store: &SchemaStore,
+    limit: u64,
+    test_panic: &(dyn Fn(&Path) + Sync),
+) -> (HashSet<PathBuf>, Vec<(PathBuf, String)>) {
     let mut learned: Vec<(PathBuf, Vec<CustomKind>, Vec<PathBuf>)> = Vec::new();
+    let mut failures = Vec::new();
     pipeline::for_each_file(
         paths,
-        |path| learn_file(path, limit),
-        |event| {
-            // Failures and unreadable files are reported by the second pass.
-            if let Event::Done(path, Some((kinds, patches))) = event {
-                learned.push((path, kinds, patches));
-            }
+        |path| {
+            test_panic(path);
+            learn_file(path, limit)
+        },
+        |event| match event {
+            Event::Done(path, Some((kinds, patches))) => learned.push((path, kinds, patches)),
+            Event::Failed(path, message) => failures.push((path, message)),
+            // Unreadable files and walk warnings are reported by the second pass.
+            _ => {}
         },
     );
     learned.sort_by(|a, b| a.0.cmp(&b.0));
@@ -284,7 +326,7 @@ fn learn_repository(paths: &[PathBuf], store: &SchemaStore, limit: u64) -> HashS
         }
         patches.extend(file_patches);
     }
-    patches
+    (patches, failures)
 }
 
 /// What one file adds to the whole check: its CRDs and, for a kustomization, its patches.
