@@ -5,6 +5,7 @@
 //! not (a loop, or a directory already walked under another path), and leaves special files
 //! (FIFOs, sockets, devices) alone. The reader opens regular files only, never blocks on open,
 //! and stops at a size limit, so a `.yaml` symlink to `/dev/zero` or a FIFO costs nothing.
+//! [`Vfs`] numbers files ([`crate::base::FileId`]) and lays open documents over the disk.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::debug;
+
+mod overlay;
+
+pub use overlay::{Contents, Vfs};
 
 /// Default of `maxFileSizeMb` / `--max-file-size-mb`.
 pub const DEFAULT_MAX_FILE_SIZE_MB: u64 = 20;
