@@ -2,6 +2,7 @@
 
 mod check_cli;
 mod harness;
+mod workspace_fs;
 
 use harness::{Server, insert, range};
 use serde_json::{Value, json};
