@@ -1,5 +1,6 @@
 //! `gitops-ls check` on hostile trees: special files, missing paths, symlink loops, odd file
 //! names, size limits and internal failures.
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

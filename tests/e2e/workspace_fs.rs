@@ -1,5 +1,6 @@
 //! The server's disk reads (start-up scan, watched-file events, didClose) on special files:
 //! never opened, so the server keeps serving.
+#![cfg(unix)]
 
 use std::path::Path;
 use std::process::Command;
