@@ -462,10 +462,13 @@ fn findings_for(
     opts: &ValidationOptions,
     images: Vec<Diagnostic>,
 ) -> (Vec<Finding>, usize) {
-    let index = LineIndex::new(text);
     let analysis = analysis::analyze(file, store, opts);
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(images);
+    if diagnostics.is_empty() {
+        return (Vec::new(), analysis.resources);
+    }
+    let index = LineIndex::new(text);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let position = |offset: usize| {
         let p = index.line_col(text, offset, Encoding::Chars);
