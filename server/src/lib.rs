@@ -4,6 +4,7 @@
 //! `analysis` computes features from them in byte offsets, `lsp` and `cli` are the edges that do I/O.
 
 pub mod analysis;
+pub mod base;
 pub mod cli;
 pub mod config;
 pub mod k8s;
@@ -11,6 +12,7 @@ pub mod lsp;
 pub mod registry;
 pub mod schema;
 pub mod text;
+pub mod vfs;
 pub mod yaml;
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
+mod check_cli;
 mod harness;
+mod workspace_fs;
 
 use harness::{Server, insert, range};
 use serde_json::{Value, json};

@@ -1,15 +1,21 @@
 //! End-to-end tests of image features against a real registry: the CNCF distribution registry
 //! (`docker-registry`) on 127.0.0.1, filled with skopeo from OCI layouts written here. One
 //! instance is open, one requires htpasswd basic auth (credentials from a docker config.json in
-//! a temporary HOME). `tests/registry/setup.sh` installs the tools when they are missing.
+//! a temporary HOME). `tests/registry/setup.sh` installs the tools when they are missing; when
+//! it cannot, the tests fail, unless `GITOPS_LS_SKIP_REGISTRY_TESTS=1` asks to skip them.
+//!
+//! Every registry runs under a watchdog shell that holds the read end of a pipe from this
+//! process: when the test binary ends, however it ends, the pipe closes and the watchdog kills
+//! the registry. A registry dropped earlier is killed by its guard.
 
 #[allow(dead_code)]
 #[path = "../e2e/harness.rs"]
 mod harness;
 
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -21,10 +27,63 @@ const TAGS: [&str; 5] = ["1.0.0", "1.2.0", "1.10.0", "2.0.0-rc.1", "latest"];
 const USER: &str = "ci";
 const PASSWORD: &str = "s3cret-pw";
 
-/// A running registry; killed when the test process ends (kept in a static for all tests).
+/// Set to `1` to skip the registry tests when their tools cannot be installed.
+const SKIP_ENV: &str = "GITOPS_LS_SKIP_REGISTRY_TESTS";
+
+/// Runs `PROGRAM ARGS...` with stdin from /dev/null, prints its pid, then kills it when its
+/// own stdin (a pipe from the test process) reaches end of file.
+const WATCHDOG: &str = r#""$@" </dev/null >/dev/null 2>&1 & child=$!
+echo "$child"
+read -r _ || true
+kill "$child" 2>/dev/null
+wait "$child"
+exit 0"#;
+
+/// A process that cannot outlive the test binary: killed when this is dropped, and by its
+/// watchdog when the test process exits without dropping it (a static, a panic, a signal).
+struct Watched {
+    watchdog: Child,
+    /// Closing it (explicitly or by the process ending) tells the watchdog to kill.
+    pipe: Option<ChildStdin>,
+    pid: u32,
+}
+
+impl Watched {
+    fn spawn(program: &str, args: &[&str]) -> Watched {
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("watchdog")
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sh");
+        let mut line = String::new();
+        BufReader::new(watchdog.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let pid = line.trim().parse().unwrap_or_else(|_| panic!("watchdog for {program} printed {line:?}"));
+        Watched { pipe: watchdog.stdin.take(), watchdog, pid }
+    }
+
+    /// Kills the process and waits until it is gone.
+    fn stop(&mut self) {
+        drop(self.pipe.take());
+        let _ = self.watchdog.wait();
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running registry, under a [`Watched`] guard.
 struct Registry {
     port: u16,
-    _child: Child,
+    _process: Watched,
     _dir: tempfile::TempDir,
 }
 
@@ -126,20 +185,13 @@ fn start_registry(htpasswd: Option<&Path>) -> Registry {
     );
     let config_path = dir.path().join("config.yml");
     std::fs::write(&config_path, config).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config_path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start docker-registry");
+    let process = Watched::spawn("docker-registry", &["serve", config_path.to_str().unwrap()]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "registry did not start on port {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Registry { port, _child: child, _dir: dir }
+    Registry { port, _process: process, _dir: dir }
 }
 
 fn skopeo_copy(layout: &Path, name: &str, dest: &str, creds: Option<&str>, all: bool) {
@@ -183,14 +235,18 @@ fn fill(reg: &Registry, creds: Option<&str>) {
     skopeo_copy(&layout.dir, "multi", &format!("127.0.0.1:{}/team/multi:1.0.0", reg.port), creds, true);
 }
 
-/// The registries, started once for all tests; `None` (with the reason printed) when the tools
-/// cannot be installed.
+/// The registries, started once for all tests. When the tools cannot be installed the tests
+/// fail, or are skipped (`None`, said on stderr) with `GITOPS_LS_SKIP_REGISTRY_TESTS=1`.
 fn fixture() -> Option<&'static Fixture> {
     static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
     FIXTURE
         .get_or_init(|| {
             if let Err(why) = tools() {
-                eprintln!("SKIPPED registry tests: {why}");
+                assert!(
+                    std::env::var(SKIP_ENV).is_ok_and(|v| v == "1"),
+                    "registry tests cannot run: {why} (set {SKIP_ENV}=1 to skip them)"
+                );
+                eprintln!("SKIPPED registry tests ({SKIP_ENV}=1): {why}");
                 return None;
             }
             let open = start_registry(None);
@@ -274,6 +330,29 @@ fn await_code(server: &Server, code: &str) -> Value {
             && n["params"]["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["code"] == code))
     });
     params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == code).unwrap().clone()
+}
+
+#[test]
+fn watched_processes_die_with_their_guard_or_the_test_process() {
+    let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
+    let mut sleeper = Watched::spawn("sleep", &["600"]);
+    let pid = sleeper.pid;
+    assert!(alive(pid));
+    sleeper.stop();
+    assert!(!alive(pid), "sleep {pid} outlived its guard");
+
+    // A writer that ends without closing its end (as this test binary does with the registries
+    // in a static) closes it by ending: `true` plays that process here.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"true | sh -c "$1" watchdog sleep 600"#)
+        .arg("outer")
+        .arg(WATCHDOG)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
+    assert!(!alive(pid), "sleep {pid} outlived the process holding its pipe");
 }
 
 #[test]

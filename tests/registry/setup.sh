@@ -17,7 +17,7 @@ if [[ $(id -u) -ne 0 ]]; then
   if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     sudo=(sudo -n)
   else
-    echo "registry tests need: ${missing[*]} (run as root or with passwordless sudo: apt-get install -y ${missing[*]})" >&2
+    echo "registry tests need: ${missing[*]} (run as root or with passwordless sudo: apt-get install -y --no-install-recommends ${missing[*]})" >&2
     exit 1
   fi
 fi

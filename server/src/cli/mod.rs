@@ -1,26 +1,50 @@
 //! The `check` command: the analysis engine as a CLI for CI.
+//!
+//! Files stream through one worker per core (see `pipeline`): only each file's findings are
+//! kept after it is checked, so memory does not grow with the tree. A first, cheap pass reads
+//! only what the whole check needs up front: the CRDs and the kustomizations' patch lists.
 
 mod output;
+mod pipeline;
 
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub use output::{Format, Summary, severity_name, write_report};
+use pipeline::Event;
 
-use crate::analysis::images::{NoTags, image_diagnostics};
+use crate::analysis::images::{NoTags, image_diagnostics, image_sites};
 use crate::analysis::{self, kustomize};
+use crate::base::{Encoding, LineIndex};
 use crate::config::ImageSettings;
-use crate::schema::store::StoreSettings;
+use crate::registry::Registry;
+use crate::schema::store::{CustomKind, StoreSettings};
 use crate::schema::{SchemaStore, ValidationOptions};
+use crate::vfs::{self, ReadError};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
+
+/// Exit status when nothing is wrong.
+pub const EXIT_OK: i32 = 0;
+/// Exit status when some file has an error.
+pub const EXIT_ERRORS: i32 = 1;
+/// Exit status for a bad command line.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status when gitops-ls itself failed on some file (a bug): its result is unknown.
+pub const EXIT_INTERNAL: i32 = 3;
+
+/// Makes the check of a file with this name panic, to test that an internal failure is
+/// reported. For the test suite only.
+const PANIC_ON_FILE_ENV: &str = "GITOPS_LS_TESTING_PANIC_ON_FILE";
 
 const USAGE: &str = "\
 usage: gitops-ls check [OPTIONS] PATH...
 
-Checks every *.yaml and *.yml file under each PATH (directories are walked, .git is skipped):
-YAML problems, then every Kubernetes resource against its schema (built-in kinds, and the
-CustomResourceDefinitions found in the checked files).
+Checks every *.yaml and *.yml file under each PATH (directories are walked honouring .gitignore
+and .git/info/exclude; .git and node_modules are skipped, symlinked directories are followed
+once): YAML problems, then every Kubernetes resource against its schema (built-in kinds, and
+the CustomResourceDefinitions found in the checked files).
 
 Options:
   -f, --format FORMAT            text (default), json, sarif (code scanning) or github (annotations)
@@ -33,9 +57,17 @@ Options:
       --check-images             ask the registries whether every image tag exists (credentials from
                                  ~/.docker/config.json); without it image checks stay offline
       --insecure-registry HOST   plain HTTP for this registry (repeatable; localhost always is)
+      --max-file-size-mb N       files larger than N MB are not read; each is an error
+                                 [file-too-large] (default 20)
   -h, --help                     print this help
 
-Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage errors.";
+A PATH that does not exist, a file that cannot be read and a special file (FIFO, device) named
+on the command line are errors [io]; the other paths are still checked. Symlink loops and
+directories reached twice are warned about on stderr.
+
+Exit status: 0 when no errors were found, 1 when there are errors, 2 on usage errors, 3 when
+gitops-ls failed internally on some file (named in the output, code internal-error): its
+result is unknown, so treat it as a failure.";
 
 #[derive(Debug)]
 pub struct Options {
@@ -44,6 +76,8 @@ pub struct Options {
     pub schemas: StoreSettings,
     /// `Some` with `--check-images`: tags are looked up in their registries.
     pub images: Option<ImageSettings>,
+    /// Files larger than this many bytes are not read.
+    pub max_file_bytes: u64,
 }
 
 /// Runs `gitops-ls check` with the arguments after `check`; returns the exit code.
@@ -52,33 +86,42 @@ pub fn run(args: &[String]) -> i32 {
         Ok(Some(o)) => o,
         Ok(None) => {
             println!("{USAGE}");
-            return 0;
+            return EXIT_OK;
         }
         Err(msg) => {
             eprintln!("gitops-ls check: {msg}\n{USAGE}");
-            return 2;
+            return EXIT_USAGE;
         }
     };
-    let files = match collect_files(&opts.paths) {
-        Ok(f) => f,
-        Err(msg) => {
-            eprintln!("gitops-ls check: {msg}");
-            return 2;
-        }
-    };
-    let reports = check_files(&files, &opts.schemas, opts.images.as_ref());
-    let summary = Summary::of(&reports);
+    init_logging();
+    let outcome = check_paths(&opts, |path, message| {
+        eprintln!("gitops-ls check: warning: {}: {}", vfs::display_path(path), vfs::escape_control(message))
+    });
+    let summary = Summary::of(&outcome.reports);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if let Err(e) = write_report(&mut out, opts.format, &reports, &summary).and_then(|_| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("gitops-ls check: cannot write output: {e}");
-        }
+    if let Err(e) = write_report(&mut out, opts.format, &outcome.reports, &summary).and_then(|_| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("gitops-ls check: cannot write output: {e}");
     }
     if opts.format != Format::Text && opts.format != Format::Json {
         eprintln!("{}", summary.line());
     }
-    if summary.errors > 0 { 1 } else { 0 }
+    if outcome.internal_failures > 0 {
+        EXIT_INTERNAL
+    } else if summary.errors > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Warnings on stderr, `GITOPS_LS_LOG` as for the server (debug shows skipped special files).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GITOPS_LS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
 }
 
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
@@ -87,6 +130,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut schemas = StoreSettings { cache_dir: default_cache_dir(), ..Default::default() };
     let mut check_images = false;
     let mut insecure = Vec::new();
+    let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -112,6 +156,15 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 insecure.push(value("--insecure-registry")?);
                 continue;
             }
+            "--max-file-size-mb" => {
+                let v = value("--max-file-size-mb")?;
+                max_file_mb = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("--max-file-size-mb needs a whole number of megabytes above 0, not `{v}`"))?;
+                continue;
+            }
             "--check-images" if inline.is_none() => {
                 check_images = true;
                 continue;
@@ -133,50 +186,12 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         return Err("no PATH given".into());
     }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
-    Ok(Some(Options { format, paths, schemas, images }))
+    Ok(Some(Options { format, paths, schemas, images, max_file_bytes: vfs::megabytes(max_file_mb) }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
 pub fn default_cache_dir() -> Option<PathBuf> {
     crate::config::cache_dir("schemas")
-}
-
-fn is_yaml(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-}
-
-/// Files named on the command line are checked whatever their extension; directories are walked.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        if meta.is_dir() {
-            walk(p, &mut out);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            if entry.file_name() != ".git" {
-                walk(&path, out);
-            }
-        } else if (ft.is_file() || ft.is_symlink())
-            && (is_yaml(&path) || kustomize::is_kustomization_file(&path))
-            && path.is_file()
-        {
-            out.push(path);
-        }
-    }
 }
 
 /// One problem, positioned for people: 1-based line and column (in characters).
@@ -196,127 +211,248 @@ pub struct FileReport {
     pub resources: usize,
 }
 
-/// A file read and parsed in the first pass.
-enum Loaded {
-    Parsed { text: String, file: YamlFile },
-    Failed(Finding),
+/// What a whole check found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One report per file, sorted by path.
+    pub reports: Vec<FileReport>,
+    /// Files whose check failed inside gitops-ls (each also has an `internal-error` finding).
+    pub internal_failures: usize,
 }
 
-/// Runs `f` over `items` on every core, handing out one item at a time so a huge file does
-/// not leave the other threads idle; results come back in input order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Checks files in two passes: parse everything (and learn the repository's CRDs and
-/// Kustomize patches), then validate each file.
-pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&ImageSettings>) -> Vec<FileReport> {
-    let loaded = parallel_map(files, |p| load(p));
-    // With --check-images every file's images are looked up once, up front.
-    let mut image_findings: Vec<Option<Vec<Diagnostic>>> = loaded.iter().map(|_| None).collect();
-    if let Some(images) = images {
-        let parsed: Vec<(usize, (&YamlFile, &str))> = loaded
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| match l {
-                Loaded::Parsed { text, file } => Some((i, (file, text.as_str()))),
-                Loaded::Failed(_) => None,
-            })
-            .collect();
-        let pairs: Vec<(&YamlFile, &str)> = parsed.iter().map(|(_, p)| *p).collect();
-        let found = crate::registry::check_images(&pairs, images, IMAGE_CHECK_TIMEOUT);
-        for ((i, _), diags) in parsed.iter().zip(found) {
-            image_findings[*i] = Some(diags);
-        }
-    }
+/// Checks every file under `opts.paths` in two streamed passes: the first learns the CRDs
+/// and Kustomize patches (parsing only files that can hold them), the second checks each file
+/// and keeps its findings. `warn` hears about what the walk did not enter.
+pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str)) -> Outcome {
+    let limit = opts.max_file_bytes;
     let store = SchemaStore::new();
-    store.configure(settings.clone());
-    let mut patches = HashSet::new();
-    let mut namespace_scopes = Vec::new();
-    for (path, l) in files.iter().zip(&loaded) {
-        let Loaded::Parsed { text, file } = l else { continue };
-        register_crds(&store, path, text, file);
-        if kustomize::is_kustomization_file(path) {
-            let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
-            patches.extend(kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(&dir, p)));
-            namespace_scopes.extend(analysis::gitops::namespace_scopes(&absolute(path), file));
+    store.configure(opts.schemas.clone());
+    // `NAME` fails both passes on that file, `first-pass:NAME` only the first.
+    let panic_on = std::env::var(PANIC_ON_FILE_ENV).ok();
+    let (first_only, panic_on) = match panic_on.as_deref().map(|v| v.strip_prefix("first-pass:").ok_or(v)) {
+        Some(Ok(name)) => (true, Some(name.to_string())),
+        Some(Err(name)) => (false, Some(name.to_string())),
+        None => (false, None),
+    };
+    let panic_if = |path: &Path, first_pass: bool| {
+        let named = panic_on.as_ref().is_some_and(|name| path.file_name().is_some_and(|n| n == name.as_str()));
+        if named && (first_pass || !first_only) {
+            panic!("{PANIC_ON_FILE_ENV} is set for this file");
         }
-    }
-    let pairs: Vec<(&PathBuf, &Loaded, &Option<Vec<Diagnostic>>)> =
-        files.iter().zip(&loaded).zip(&image_findings).map(|((p, l), i)| (p, l, i)).collect();
-    parallel_map(&pairs, |(path, l, images)| {
-        let (findings, resources) = match l {
-            Loaded::Failed(f) => (vec![f.clone()], 0),
-            Loaded::Parsed { text, file } => {
-                let images = match images {
-                    Some(found) => found.clone(),
-                    None => image_diagnostics(file, text.as_str(), &NoTags, false),
-                };
-                let opts = ValidationOptions {
-                    partial: patches.contains(&absolute(path)),
-                    namespace_from_kustomization: analysis::gitops::in_namespace_scope(
-                        &namespace_scopes,
-                        &absolute(path),
-                    ),
-                    path: Some((*path).clone()),
-                    ..Default::default()
-                };
-                findings_for(text, file, &store, &opts, images)
+    };
+    let test_panic = |path: &Path| panic_if(path, true);
+    let (repo, first_pass_failures) = learn_repository(&opts.paths, &store, limit, &test_panic);
+    let images = opts.images.as_ref().map(ImageChecker::new);
+    let mut outcome = Outcome::default();
+    let work = |path: &Path| {
+        panic_if(path, false);
+        check_file(path, &store, &repo, images.as_ref(), limit)
+    };
+    pipeline::for_each_file(&opts.paths, work, |event| match event {
+        Event::Done(_, report) => outcome.reports.push(report),
+        Event::Failed(path, message) => {
+            outcome.reports.push(FileReport { path, findings: Vec::new(), resources: 0 });
+            outcome.internal_failure(outcome.reports.len() - 1, &message);
+        }
+        Event::Missing(path, e) => {
+            let finding = whole_file(format!("cannot read: {e}"), "io");
+            outcome.reports.push(FileReport { path, findings: vec![finding], resources: 0 });
+        }
+        Event::Warning(path, message) => warn(&path, &message),
+    });
+    // A file named twice (or inside two named directories) is reported once.
+    outcome.reports.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.reports.dedup_by(|a, b| a.path == b.path);
+    // A failure in the first pass may have lost the file's CRDs or patches: its result is
+    // unknown even when the second pass went well.
+    for (path, message) in first_pass_failures {
+        let i = match outcome.reports.binary_search_by(|r| r.path.cmp(&path)) {
+            Ok(i) => i,
+            Err(i) => {
+                outcome.reports.insert(i, FileReport { path, findings: Vec::new(), resources: 0 });
+                i
             }
         };
-        FileReport { path: (*path).clone(), findings, resources }
-    })
+        if !outcome.reports[i].findings.iter().any(|f| f.diagnostic.code == INTERNAL_ERROR) {
+            outcome.internal_failure(i, &message);
+        }
+    }
+    outcome
 }
 
-/// The CRDs a file defines become schemas for the whole check.
-fn register_crds(store: &SchemaStore, path: &Path, text: &str, file: &YamlFile) {
-    let source = path.display().to_string();
-    let line_of =
-        |offset: usize| text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let kinds = analysis::workspace::crd_kinds(file, &source, line_of);
-    if !kinds.is_empty() {
-        store.set_custom_kinds(&source, kinds);
+const INTERNAL_ERROR: &str = "internal-error";
+
+impl Outcome {
+    /// Marks report `i` as failed inside gitops-ls, and says so on stderr.
+    fn internal_failure(&mut self, i: usize, message: &str) {
+        let report = &mut self.reports[i];
+        eprintln!("gitops-ls check: internal error while checking {}: {message}", vfs::display_path(&report.path));
+        self.internal_failures += 1;
+        let message = format!("gitops-ls failed on this file (a bug; please report it): {message}");
+        report.findings.insert(0, whole_file(message, INTERNAL_ERROR));
+    }
+}
+
+/// The first pass: registers every CRD of the checked files in `store` (in path order, so
+/// the result does not depend on which worker finished first) and returns the absolute paths
+/// of the files that kustomizations use as patches.
+/// Also returns the files on which the pass failed (panicked), with the message.
+fn learn_repository(
+    paths: &[PathBuf],
+    store: &SchemaStore,
+    limit: u64,
+    test_panic: &(dyn Fn(&Path) + Sync),
+) -> (Repository, Vec<(PathBuf, String)>) {
+    let mut learned: Vec<(PathBuf, Learned)> = Vec::new();
+    let mut failures = Vec::new();
+    pipeline::for_each_file(
+        paths,
+        |path| {
+            test_panic(path);
+            learn_file(path, limit)
+        },
+        |event| match event {
+            Event::Done(path, Some(found)) => learned.push((path, found)),
+            Event::Failed(path, message) => failures.push((path, message)),
+            // Unreadable files and walk warnings are reported by the second pass.
+            _ => {}
+        },
+    );
+    learned.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut repo = Repository::default();
+    for (path, found) in learned {
+        if !found.kinds.is_empty() {
+            store.set_custom_kinds(&path.display().to_string(), found.kinds);
+        }
+        repo.patches.extend(found.patches);
+        repo.namespace_scopes.extend(found.namespace_scopes);
+    }
+    (repo, failures)
+}
+
+/// What the first pass learns of the repository as a whole.
+#[derive(Default)]
+struct Repository {
+    /// Files that kustomizations use as patches (partial objects).
+    patches: HashSet<PathBuf>,
+    /// Directories whose objects a kustomization's `namespace:` rewrites.
+    namespace_scopes: Vec<PathBuf>,
+}
+
+/// What one file contributes to [`Repository`], and its CRDs.
+struct Learned {
+    kinds: Vec<CustomKind>,
+    patches: Vec<PathBuf>,
+    namespace_scopes: Vec<PathBuf>,
+}
+
+/// What one file adds to the whole check: its CRDs and, for a kustomization, its patches.
+/// Files that can hold neither are read but not parsed.
+fn learn_file(path: &Path, limit: u64) -> Option<Learned> {
+    let text = vfs::read_text(path, limit).ok()?;
+    let kustomization = kustomize::is_kustomization_file(path);
+    if !kustomization && !text.contains("CustomResourceDefinition") {
+        return None;
+    }
+    let file = YamlFile::parse(text.as_str());
+    let index = LineIndex::new(&text);
+    let kinds = analysis::workspace::crd_kinds(&file, &path.display().to_string(), |o| index.line_of(o) as u32 + 1);
+    let mut patches = Vec::new();
+    let mut namespace_scopes = Vec::new();
+    if kustomization {
+        let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        patches.extend(kustomize::patch_paths(&file).iter().map(|p| kustomize::join_normalized(&dir, p)));
+        namespace_scopes = analysis::gitops::namespace_scopes(&absolute(path), &file);
+    }
+    Some(Learned { kinds, patches, namespace_scopes })
+}
+
+/// The second pass for one file: everything `check` reports about it.
+fn check_file(
+    path: &Path,
+    store: &SchemaStore,
+    repo: &Repository,
+    images: Option<&ImageChecker>,
+    limit: u64,
+) -> FileReport {
+    let report = |findings, resources| FileReport { path: path.to_path_buf(), findings, resources };
+    let text = match vfs::read_text(path, limit) {
+        Ok(text) => text,
+        Err(e) => return report(vec![read_finding(&e)], 0),
+    };
+    let file = YamlFile::parse(text.as_str());
+    let image_findings = match images {
+        Some(checker) => checker.diagnostics(&file, &text),
+        None => image_diagnostics(&file, text.as_str(), &NoTags, false),
+    };
+    let opts = ValidationOptions {
+        partial: repo.patches.contains(&absolute(path)),
+        namespace_from_kustomization: analysis::gitops::in_namespace_scope(&repo.namespace_scopes, &absolute(path)),
+        path: Some(path.to_path_buf()),
+        ..Default::default()
+    };
+    let (findings, resources) = findings_for(&text, &file, store, &opts, image_findings);
+    report(findings, resources)
+}
+
+fn read_finding(e: &ReadError) -> Finding {
+    match e {
+        ReadError::TooLarge { size, limit } => whole_file(
+            format!(
+                "file is {} MB, over the limit of {} MB (--max-file-size-mb): not checked",
+                vfs::mb_text(*size),
+                vfs::mb_text(*limit)
+            ),
+            "file-too-large",
+        ),
+        ReadError::NotUtf8 { .. } => whole_file(e.to_string(), "encoding"),
+        ReadError::NotRegular(_) | ReadError::Io(_) => whole_file(e.to_string(), "io"),
+    }
+}
+
+/// With `--check-images`: one registry client and cache for the whole check, and one
+/// deadline for all its lookups.
+struct ImageChecker {
+    registry: Registry,
+    runtime: Option<tokio::runtime::Runtime>,
+    deadline: Instant,
+}
+
+impl ImageChecker {
+    fn new(settings: &ImageSettings) -> ImageChecker {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().ok();
+        ImageChecker {
+            registry: Registry::new(settings, crate::registry::default_cache_dir()),
+            runtime,
+            deadline: Instant::now() + IMAGE_CHECK_TIMEOUT,
+        }
+    }
+
+    /// The file's image diagnostics, tag checks included, after waiting (until the deadline)
+    /// for what its images need.
+    fn diagnostics(&self, file: &YamlFile, text: &str) -> Vec<Diagnostic> {
+        let mut pending: Vec<(String, String)> =
+            image_sites(file, text).iter().filter_map(|s| s.repo_and_tag()).collect();
+        pending.sort();
+        pending.dedup();
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if let Some(rt) = self.runtime.as_ref().filter(|_| !pending.is_empty() && !remaining.is_zero()) {
+            let registry = &self.registry;
+            rt.block_on(async {
+                let waits = pending.iter().map(|(repo, tag)| async move {
+                    registry.wait_tags(repo, remaining).await;
+                    registry.wait_details(repo, tag, remaining).await;
+                });
+                let _ = tokio::time::timeout(remaining, futures::future::join_all(waits)).await;
+            });
+        }
+        image_diagnostics(file, text, &self.registry, true)
     }
 }
 
 fn absolute(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
     kustomize::join_normalized(Path::new("/"), &abs.to_string_lossy())
-}
-
-fn load(path: &Path) -> Loaded {
-    match std::fs::read(path) {
-        Err(e) => Loaded::Failed(whole_file(format!("cannot read file: {e}"), "io")),
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Err(e) => Loaded::Failed(whole_file(
-                format!("not valid UTF-8 (byte {}): YAML files must be UTF-8", e.utf8_error().valid_up_to()),
-                "encoding",
-            )),
-            Ok(text) => {
-                let file = YamlFile::parse(text.as_str());
-                Loaded::Parsed { text, file }
-            }
-        },
-    }
 }
 
 fn whole_file(message: String, code: &'static str) -> Finding {
@@ -337,7 +473,7 @@ pub fn check_text(text: &str, store: &SchemaStore, opts: &ValidationOptions) -> 
 }
 
 /// How long `--check-images` waits for the registries in all.
-const IMAGE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const IMAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn findings_for(
     text: &str,
@@ -346,38 +482,27 @@ fn findings_for(
     opts: &ValidationOptions,
     images: Vec<Diagnostic>,
 ) -> (Vec<Finding>, usize) {
-    let index = LineIndex::new(text);
     let analysis = analysis::analyze(file, store, opts);
     let mut diagnostics = analysis.diagnostics;
     diagnostics.extend(images);
+    if diagnostics.is_empty() {
+        return (Vec::new(), analysis.resources);
+    }
+    let index = LineIndex::new(text);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    let position = |offset: usize| {
+        let p = index.line_col(text, offset, Encoding::Chars);
+        (p.line + 1, p.col + 1)
+    };
     let findings = diagnostics
         .into_iter()
         .map(|d| {
-            let (line, column) = index.line_col(text, d.span.start);
-            let (end_line, end_column) = index.line_col(text, d.span.end);
+            let (line, column) = position(d.span.start);
+            let (end_line, end_column) = position(d.span.end);
             Finding { line, column, end_line, end_column, diagnostic: d }
         })
         .collect();
     (findings, analysis.resources)
-}
-
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
-    }
-    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let col = text[self.starts[line]..offset].chars().count();
-        (line + 1, col + 1)
-    }
 }
 
 #[cfg(test)]
@@ -408,5 +533,27 @@ mod tests {
         assert_eq!((f[0].line, f[0].column), (2, 1));
         let f = check_text("a: \u{e9}\u{e9}: b\n");
         assert_eq!((f[0].line, f[0].column), (1, 6));
+    }
+
+    #[test]
+    fn lone_cr_and_mixed_line_endings_count_as_lines() {
+        let check_text = |t: &str| check_text(t, &SchemaStore::new(), &ValidationOptions::default()).0;
+        // Lines as LSP (and the server) count them: \n, \r\n and a lone \r each end one.
+        for text in ["a: 1\rb: 2\rx: 1\rx: 2\r", "a: 1\r\nb: 2\rx: 1\nx: 2\r\n", "a: 1\n\rx: 1\nx: 2\n"] {
+            let f = check_text(text);
+            let dup: Vec<_> = f.iter().filter(|f| f.diagnostic.code == "duplicate-key").collect();
+            assert_eq!(dup.len(), 1, "{text:?}: {f:?}");
+            assert_eq!((dup[0].line, dup[0].column, dup[0].end_line, dup[0].end_column), (4, 1, 4, 2), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_size_limit_is_a_whole_number_of_megabytes() {
+        let opts = parse_args(&args(&["--max-file-size-mb", "3", "x"])).unwrap().unwrap();
+        assert_eq!(opts.max_file_bytes, 3 << 20);
+        assert_eq!(parse_args(&args(&["x"])).unwrap().unwrap().max_file_bytes, 20 << 20);
+        for bad in ["0", "-1", "1.5", "lots"] {
+            assert!(parse_args(&args(&["--max-file-size-mb", bad, "x"])).is_err(), "{bad}");
+        }
     }
 }

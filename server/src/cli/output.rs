@@ -97,11 +97,11 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -
             writeln!(
                 out,
                 "{}:{}:{}: {}: {} [{}]",
-                r.path.display(),
+                crate::vfs::display_path(&r.path),
                 f.line,
                 f.column,
                 severity_name(f.diagnostic.severity),
-                f.diagnostic.message,
+                crate::vfs::escape_control(&f.diagnostic.message),
                 f.diagnostic.code
             )?;
         }
@@ -164,6 +164,8 @@ pub fn rule_description(code: &str) -> &'static str {
         "invalid-name" => "A name, namespace, label or annotation key is not valid.",
         "schema" => "The resource does not match its schema.",
         "io" | "encoding" => "The file could not be read as UTF-8 text.",
+        "file-too-large" => "The file is larger than the size limit and was not checked.",
+        "internal-error" => "gitops-ls failed while checking the file; its result is unknown.",
         "image-reference" => "A container image reference is malformed.",
         "image-latest" => "A container image uses `:latest` or no tag.",
         "image-tag-missing" => "The image tag does not exist in its registry.",
@@ -272,8 +274,10 @@ fn write_github(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result
     Ok(())
 }
 
+/// GitHub's escapes for `%`, CR and LF; other control characters as `\t`, `\u{1b}`, so the
+/// command stays on one line whatever a file name holds.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    crate::vfs::escape_control(&s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A"))
 }
 
 fn escape_property(s: &str) -> String {
@@ -334,6 +338,27 @@ mod tests {
         assert_eq!(loc["artifactLocation"]["uri"], "apps/web.yaml");
         assert_eq!(loc["region"], serde_json::json!({"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 12}));
         assert_eq!(run["results"][1]["level"], "warning");
+    }
+
+    #[test]
+    fn control_characters_in_paths_and_messages_stay_on_one_line() {
+        let mut r = reports();
+        r[0].path = PathBuf::from("apps/we\nb\t.yaml");
+        for format in [Format::Text, Format::Github] {
+            let mut out = Vec::new();
+            write_report(&mut out, format, &r, &Summary::of(&r)).unwrap();
+            let out = String::from_utf8(out).unwrap();
+            let lines: Vec<&str> = out.lines().collect();
+            let expected = if format == Format::Text { 3 } else { 2 };
+            assert_eq!(lines.len(), expected, "{format:?}: {out}");
+            assert!(!out.contains('\t'), "{out}");
+            if format == Format::Text {
+                assert!(lines[0].starts_with("apps/we\\nb\\t.yaml:3:5: error:"), "{out}");
+                assert!(lines[1].ends_with("no schema: 50% sure\\nsecond line [unknown-kind]"), "{out}");
+            } else {
+                assert!(lines[0].starts_with("::error file=apps/we%0Ab\\t.yaml,line=3"), "{out}");
+            }
+        }
     }
 
     #[test]

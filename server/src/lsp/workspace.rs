@@ -4,22 +4,21 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use tower_lsp_server::ls_types::Uri;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::analysis::{kustomize, workspace};
+use crate::base::LineIndex;
 use crate::schema::SchemaStore;
+use crate::vfs::{self, WalkEvent};
 use crate::yaml::YamlFile;
 
-/// Directories never worth walking for manifests.
-const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", ".terraform", "vendor", ".venv"];
-/// Files past this size are not read during the scan (generated bundles, data dumps).
-const MAX_FILE_BYTES: u64 = 16 << 20;
-
-#[derive(Default)]
 pub struct Workspace {
+    /// Files past this size are not read from disk (`maxFileSizeMb`).
+    max_file_bytes: AtomicU64,
     roots: RwLock<Vec<PathBuf>>,
     /// Patch files referenced by each kustomization file.
     patches: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
@@ -36,7 +35,23 @@ fn path_uri(path: &Path) -> Option<Uri> {
     Uri::from_file_path(path)
 }
 
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            max_file_bytes: AtomicU64::new(vfs::megabytes(vfs::DEFAULT_MAX_FILE_SIZE_MB)),
+            roots: RwLock::default(),
+            patches: RwLock::default(),
+            crd_sources: RwLock::default(),
+        }
+    }
+}
+
 impl Workspace {
+    /// The `maxFileSizeMb` setting: larger files are not read from disk.
+    pub fn set_max_file_size_mb(&self, mb: u64) {
+        self.max_file_bytes.store(vfs::megabytes(mb.max(1)), Ordering::Relaxed);
+    }
+
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
     }
@@ -112,22 +127,27 @@ impl Workspace {
         had
     }
 
-    /// Reads a file from disk and learns from it (for files that are not open).
+    /// Reads a file from disk and learns from it (for files that are not open). Special files
+    /// are never opened and reading stops at the size limit; a file that cannot be read (gone,
+    /// too large, turned into a FIFO) no longer contributes anything.
     pub fn load_from_disk(&self, store: &SchemaStore, path: &Path) -> bool {
         let Some(uri) = path_uri(path) else { return false };
-        let Ok(meta) = std::fs::metadata(path) else { return self.remove_file(store, &uri, Some(path)) };
-        if meta.len() > MAX_FILE_BYTES {
-            return false;
-        }
-        let Ok(text) = std::fs::read_to_string(path) else { return false };
+        let text = match vfs::read_text(path, self.max_file_bytes.load(Ordering::Relaxed)) {
+            Ok(text) => text,
+            Err(e) => {
+                if !e.is_not_found() {
+                    debug!(path = %path.display(), "not learned from: {e}");
+                }
+                return self.remove_file(store, &uri, Some(path));
+            }
+        };
         // Only CRDs and kustomizations matter here; skip parsing everything else.
         if !kustomize::is_kustomization_file(path) && !text.contains("CustomResourceDefinition") {
             return self.remove_file(store, &uri, Some(path));
         }
         let file = YamlFile::parse(text.as_str());
-        let line_of =
-            |o: usize| text.as_bytes()[..o.min(text.len())].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        self.update_file(store, &uri, Some(path), &file, line_of)
+        let index = LineIndex::new(&text);
+        self.update_file(store, &uri, Some(path), &file, |o| index.line_of(o) as u32 + 1)
     }
 
     /// Walks the workspace roots once; `skip` are paths that are open (their text wins).
@@ -135,7 +155,10 @@ impl Workspace {
         let started = std::time::Instant::now();
         let mut files = Vec::new();
         for root in self.roots() {
-            walk(&root, &mut files);
+            vfs::walk(&root, |event| match event {
+                WalkEvent::File(f) => files.push(f),
+                WalkEvent::Warning { path, message } => warn!(path = %path.display(), "{message}"),
+            });
         }
         let mut learned = 0;
         for f in &files {
@@ -149,23 +172,54 @@ impl Workspace {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        debug!(dir = %dir.display(), "cannot read directory");
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            if !entry.file_name().to_str().is_some_and(|n| SKIP_DIRS.contains(&n)) {
-                walk(&path, out);
-            }
-        } else if ft.is_file()
-            && (matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-                || kustomize::is_kustomization_file(&path))
-        {
-            out.push(path);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CRD: &str = include_str!("../../../tests/fixtures/crds/stable.example.com_crontabs.yaml");
+
+    fn mkfifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo (coreutils) is needed");
+        assert!(status.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_never_read_by_the_scan_or_load_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("crd.yaml"), CRD).unwrap();
+        let sub = root.join("app");
+        std::fs::create_dir(&sub).unwrap();
+        // A kustomization and a CRD-looking name: both would be read by the scan.
+        mkfifo(&sub.join("kustomization.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+        std::os::unix::fs::symlink("/dev/urandom", sub.join("random.yaml")).unwrap();
+        let (ws, store) = (Workspace::default(), SchemaStore::new());
+        ws.set_roots(vec![root.to_path_buf()]);
+        assert_eq!(ws.scan(&store, &HashSet::new()), 1);
+        assert_eq!(store.custom_kinds().len(), 1);
+        // As for a watched-file event: nothing learned, nothing blocked.
+        assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")));
+        assert!(!ws.load_from_disk(&store, &root.join("zero.yaml")));
+        // The CRD file turned into a FIFO: it no longer contributes.
+        std::fs::remove_file(root.join("crd.yaml")).unwrap();
+        mkfifo(&root.join("crd.yaml"));
+        assert!(ws.load_from_disk(&store, &root.join("crd.yaml")));
+        assert!(store.custom_kinds().is_empty());
+    }
+
+    #[test]
+    fn files_over_the_limit_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crd.yaml");
+        std::fs::write(&path, format!("{CRD}\n# {}\n", "x".repeat(1 << 20))).unwrap();
+        let (ws, store) = (Workspace::default(), SchemaStore::new());
+        ws.set_max_file_size_mb(1);
+        assert!(!ws.load_from_disk(&store, &path));
+        assert!(store.custom_kinds().is_empty());
+        ws.set_max_file_size_mb(2);
+        assert!(ws.load_from_disk(&store, &path));
+        assert_eq!(store.custom_kinds().len(), 1);
     }
 }

@@ -934,17 +934,11 @@ fn check_metadata(node: &Node, kind: &str, opts: &ValidationOptions, diags: &mut
             }
         }
     }
-    if let Some(ns) = meta.get("namespace").filter(|n| !n.is_null()) {
-        if let Some(n) = ns.as_str().filter(|n| !is_substituted(n)) {
-            if let Some(p) = dns_label_problem(n) {
-                diags.push(Diagnostic::new(
-                    ns.span,
-                    Severity::Error,
-                    "invalid-name",
-                    format!("invalid namespace `{n}`: {p}"),
-                ));
-            }
-        }
+    if let Some(ns) = meta.get("namespace").filter(|n| !n.is_null())
+        && let Some(n) = ns.as_str().filter(|n| !is_substituted(n))
+        && let Some(p) = dns_label_problem(n)
+    {
+        diags.push(Diagnostic::new(ns.span, Severity::Error, "invalid-name", format!("invalid namespace `{n}`: {p}")));
     }
     for (field, is_label) in [("labels", true), ("annotations", false)] {
         let Some(map) = meta.get(field) else { continue };
@@ -958,17 +952,16 @@ fn check_metadata(node: &Node, kind: &str, opts: &ValidationOptions, diags: &mut
                     format!("invalid {} key `{k}`: {p}", if is_label { "label" } else { "annotation" }),
                 ));
             }
-            if is_label {
-                if let Some(v) = e.value.as_str().filter(|v| !is_substituted(v)) {
-                    if let Some(p) = label_value_problem(v) {
-                        diags.push(Diagnostic::new(
-                            e.value.span,
-                            Severity::Error,
-                            "invalid-name",
-                            format!("invalid label value `{v}`: {p}"),
-                        ));
-                    }
-                }
+            if is_label
+                && let Some(v) = e.value.as_str().filter(|v| !is_substituted(v))
+                && let Some(p) = label_value_problem(v)
+            {
+                diags.push(Diagnostic::new(
+                    e.value.span,
+                    Severity::Error,
+                    "invalid-name",
+                    format!("invalid label value `{v}`: {p}"),
+                ));
             }
         }
     }
@@ -1041,10 +1034,10 @@ fn qualified_name_problem(k: &str) -> Option<String> {
         Some((p, n)) => (Some(p), n),
         None => (None, k),
     };
-    if let Some(p) = prefix {
-        if let Some(problem) = dns_subdomain_problem(p) {
-            return Some(format!("the prefix {problem}"));
-        }
+    if let Some(p) = prefix
+        && let Some(problem) = dns_subdomain_problem(p)
+    {
+        return Some(format!("the prefix {problem}"));
     }
     if name.is_empty() || name.len() > 63 {
         return Some("the name part must be 1 to 63 characters".into());

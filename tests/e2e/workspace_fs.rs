@@ -1,0 +1,61 @@
+//! The server's disk reads (start-up scan, watched-file events, didClose) on special files:
+//! never opened, so the server keeps serving.
+#![cfg(unix)]
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::harness::Server;
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo (coreutils) is needed");
+    assert!(status.success());
+}
+
+#[test]
+fn fifos_and_devices_in_the_workspace_never_block_the_server() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("apps")).unwrap();
+    std::fs::write(root.join("crd.yaml"), include_str!("../fixtures/crds/stable.example.com_crontabs.yaml")).unwrap();
+    // Both are read by the start-up scan when they are regular files.
+    mkfifo(&root.join("apps/kustomization.yaml"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/urandom", root.join("random.yaml")).unwrap();
+    mkfifo(&root.join("pipe.yaml"));
+
+    let mut server = Server::start();
+    server.initialize_workspace(root, json!({}));
+    // The scan got past the special files: the CRD on disk validates the custom resource.
+    let cr_uri = uri(&root.join("apps/cron.yaml"));
+    let cr = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: c\nspec:\n  replica: 1\n";
+    server.open(&cr_uri, 1, cr);
+    server.await_notification("unknown-field from the CRD on disk", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == cr_uri.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["code"] == "unknown-field"))
+    });
+
+    // More watched-file events for special files than the server has request slots.
+    let changes: Vec<_> = ["apps/kustomization.yaml", "zero.yaml", "random.yaml", "pipe.yaml"]
+        .iter()
+        .map(|p| json!({"uri": uri(&root.join(p)), "type": 2}))
+        .collect();
+    for _ in 0..8 {
+        server.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
+    }
+    // Closing a document whose file on disk is a FIFO reads the disk again.
+    let pipe_uri = uri(&root.join("pipe.yaml"));
+    server.open(&pipe_uri, 1, "a: 1\n");
+    server.close(&pipe_uri);
+
+    let symbols = server.request("textDocument/documentSymbol", json!({"textDocument": {"uri": cr_uri}}));
+    assert_eq!(symbols[0]["name"], "CronTab c", "{symbols}");
+    server.shutdown_and_exit();
+}
