@@ -4,6 +4,7 @@ writes results.json, results.md and edit-latency.png. Started by scripts/compare
 prepares the inputs, the servers and the schemas; see BENCHMARKS.md for what is measured."""
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -38,7 +39,7 @@ class Failure(Exception):
 def pct(xs, p):
     """Nearest-rank percentile."""
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))]
+    return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]
 
 
 def ms(seconds):
