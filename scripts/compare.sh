@@ -37,12 +37,13 @@ need npm
 
 # yaml-language-server, pinned by the lock file; reinstalled when the lock file changes.
 yls_dir="$cache/yls"
-if ! cmp -s "$here/package-lock.json" "$yls_dir/package-lock.json" || [ ! -f "$yls_dir/node_modules/yaml-language-server/bin/yaml-language-server" ]; then
+if ! cmp -s "$here/package-lock.json" "$yls_dir/installed.json"; then
   echo "== installing yaml-language-server into $yls_dir"
   rm -rf "$yls_dir"
   mkdir -p "$yls_dir"
   cp "$here/package.json" "$here/package-lock.json" "$yls_dir/"
   (cd "$yls_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$here/package-lock.json" "$yls_dir/installed.json"  # only after a complete install
 fi
 yls="$yls_dir/node_modules/yaml-language-server/bin/yaml-language-server"
 
@@ -82,7 +83,7 @@ k8s="v$(cat "$schemas/version").0"
 
 # Inputs, regenerated when a generator changes.
 if [ "$mode" = quick ]; then
-  small_lines=1000 big_lines=5000 repo_files=100 tree_resources=5000
+  small_lines=500 big_lines=2000 repo_files=100 tree_resources=5000
 else
   small_lines=5000 big_lines=52000 repo_files=2500 tree_resources=100000
 fi

@@ -28,7 +28,7 @@ MODES = {
     # runs: fresh processes per server, alternating which goes first
     # words x letters: keystrokes per run; opens: re-opens of the small file after the first
     "full": dict(runs=4, words=10, letters=5, opens=5, hovers=50, completions=50, symbols=3, checks=3, repo_runs=3),
-    "quick": dict(runs=1, words=2, letters=3, opens=2, hovers=5, completions=5, symbols=2, checks=1, repo_runs=1),
+    "quick": dict(runs=1, words=2, letters=3, opens=1, hovers=5, completions=5, symbols=2, checks=1, repo_runs=1),
 }
 
 
