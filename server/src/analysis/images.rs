@@ -147,9 +147,17 @@ fn content(node: &Node, doc_text: &str) -> Option<(String, Span, bool)> {
 pub fn image_sites(file: &YamlFile, text: &(impl TextSource + ?Sized)) -> Vec<ImageSite> {
     let mut out = Vec::new();
     for slot in file.documents() {
-        let Some(root) = best_tree(slot) else { continue };
+        document_sites(slot, text, &mut out);
+    }
+    out
+}
+
+/// The image references of one `---` document, in absolute offsets.
+fn document_sites(slot: &crate::yaml::DocumentSlot, text: &(impl TextSource + ?Sized), out: &mut Vec<ImageSite>) {
+    {
+        let Some(root) = best_tree(slot) else { return };
         if slot.doc.is_template {
-            continue;
+            return;
         }
         let doc_text = text.slice(Span::new(slot.start, (slot.start + slot.doc.len).min(text.len())));
         let mut sites = Vec::new();
@@ -184,7 +192,6 @@ pub fn image_sites(file: &YamlFile, text: &(impl TextSource + ?Sized)) -> Vec<Im
             s
         }));
     }
-    out
 }
 
 /// Every image site under `root`, in document order, with an explicit stack (no recursion on
@@ -624,7 +631,15 @@ pub fn complete_target(target: &TagTarget, tags: &dyn ImageTags) -> Completion {
 
 /// The image site a cursor at `offset` is on.
 pub fn site_at(file: &YamlFile, text: &(impl TextSource + ?Sized), offset: usize) -> Option<ImageSite> {
-    image_sites(file, text).into_iter().find(|s| s.spans().any(|sp| sp.touches(offset)))
+    // Only the document under the cursor (and the one ending there) can hold the site: a hover
+    // must not walk a whole 50,000-line file.
+    let docs = file.documents();
+    let i = docs.partition_point(|s| s.start <= offset);
+    let mut sites = Vec::new();
+    for slot in &docs[i.saturating_sub(2)..i] {
+        document_sites(slot, text, &mut sites);
+    }
+    sites.into_iter().find(|s| s.spans().any(|sp| sp.touches(offset)))
 }
 
 /// Hover on an image: where it comes from and what the registry says about it.

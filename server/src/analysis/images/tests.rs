@@ -265,3 +265,23 @@ fn hover_shows_registry_details() {
     let h = image_hover(&file, text.as_str(), offset, &fake()).unwrap();
     assert!(h.markdown.contains("- Repository: `library/nginx`\n- Tag: `latest` (implicit)"), "{}", h.markdown);
 }
+
+#[test]
+fn site_at_looks_only_near_the_cursor_and_finds_what_a_full_scan_finds() {
+    let mut text = String::new();
+    for i in 0..6 {
+        if i > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&pod(&format!("{APP}:1.{i}.0")));
+    }
+    // An image at the very start and the very end of a document, next to a boundary.
+    text.push_str("---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: nginx}");
+    let file = YamlFile::parse(text.as_str());
+    let all = image_sites(&file, text.as_str());
+    assert_eq!(all.len(), 7);
+    for offset in 0..=text.len() {
+        let full = all.iter().find(|s| s.spans().any(|sp| sp.touches(offset))).map(|s| s.span);
+        assert_eq!(site_at(&file, text.as_str(), offset).map(|s| s.span), full, "offset {offset}");
+    }
+}
