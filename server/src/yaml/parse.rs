@@ -11,6 +11,11 @@ use super::tree::*;
 pub const MAX_ALIAS_EXPANSION: u64 = 100_000;
 /// How many times a broken document is re-parsed with the offending line blanked.
 const MAX_RECOVERY_ATTEMPTS: usize = 8;
+/// Most collections nested in one another that the tree builder reads. Every later walk over a
+/// tree (validation, symbols, hover, `jsonschema` itself) recurses on its depth, so bounding it
+/// here bounds them all. Real objects stay far below: a Deployment nests about 10 levels, the
+/// deepest CRD seen (an `openAPIV3Schema` of 516 operators' CRDs) about 40.
+pub const MAX_DEPTH: usize = 128;
 
 /// Parses one document's text (which may begin with its `---` line). `first_in_file` enables
 /// the byte-order-mark check.
@@ -59,6 +64,23 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     loop {
         let src = work.as_deref().unwrap_or(body);
         let out = build_tree(src);
+        if let Some(at) = out.too_deep {
+            // Not a syntax error: re-parsing with lines blanked cannot help. Keep the tree read
+            // so far (symbols, folding) and skip validation, which would judge a truncated tree.
+            doc.root = out.root;
+            doc.complete = false;
+            doc.diagnostics.extend(out.diagnostics.into_iter().map(|d| shift_diag(d, base)));
+            doc.diagnostics.push(Diagnostic::new(
+                at.shift(base),
+                Severity::Error,
+                "yaml-too-deep",
+                format!(
+                    "collections nested deeper than {MAX_DEPTH} levels: the rest of this document is not read or \
+                     checked"
+                ),
+            ));
+            break;
+        }
         match out.error {
             None => {
                 doc.root = out.root;
@@ -152,20 +174,23 @@ fn shift_diag(d: Diagnostic, by: usize) -> Diagnostic {
     if by == 0 { d } else { d.shifted(by) }
 }
 
-fn shift_node(n: &mut Node, by: usize) {
+fn shift_node(root: &mut Node, by: usize) {
     if by == 0 {
         return;
     }
-    n.span = n.span.shift(by);
-    match &mut n.kind {
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                shift_node(&mut e.key, by);
-                shift_node(&mut e.value, by);
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        n.span = n.span.shift(by);
+        match &mut n.kind {
+            NodeKind::Mapping(entries) => {
+                for e in entries {
+                    stack.push(&mut e.key);
+                    stack.push(&mut e.value);
+                }
             }
+            NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+            _ => {}
         }
-        NodeKind::Sequence(items) => items.iter_mut().for_each(|i| shift_node(i, by)),
-        _ => {}
     }
 }
 
@@ -183,6 +208,14 @@ pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     Span::new(start, end)
+}
+
+/// From `offset` to the end of its line's content: where a diagnostic shows what goes wrong.
+fn rest_of_line(text: &str, offset: usize) -> Span {
+    let line = line_span_at(text, offset);
+    let start = offset.clamp(line.start, line.end);
+    let start = if text.is_char_boundary(start) { start } else { line.start };
+    Span::new(start, start + text[start..line.end].trim_end().len())
 }
 
 fn line_number(text: &str, offset: usize) -> usize {
@@ -252,18 +285,8 @@ fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Optio
     None
 }
 
-fn collect_scalars(n: &Node, out: &mut Vec<(Span, ScalarStyle)>) {
-    match &n.kind {
-        NodeKind::Scalar(s) => out.push((n.span, s.style)),
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                collect_scalars(&e.key, out);
-                collect_scalars(&e.value, out);
-            }
-        }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalars(i, out)),
-        NodeKind::Alias(_) => {}
-    }
+fn collect_scalars(root: &Node, out: &mut Vec<(Span, ScalarStyle)>) {
+    out.extend(root.descendants().filter_map(|n| Some((n.span, n.as_scalar()?.style))));
 }
 
 /// For go-yaml's leniency: inside a flow collection a line may be indented less than YAML 1.2
@@ -371,6 +394,8 @@ pub(crate) struct BuildOutput {
     /// Where the innermost flow collection open at the error starts (its `[` or `{`).
     pub open_flow: Option<usize>,
     pub error: Option<(Span, String)>,
+    /// Where a collection would have nested deeper than [`MAX_DEPTH`]; reading stopped there.
+    pub too_deep: Option<Span>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -441,11 +466,17 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     let mut anchors: HashMap<usize, String> = HashMap::new();
     let mut diagnostics = Vec::new();
     let mut error = None;
+    let mut too_deep = None;
 
     loop {
         let (ev, sp) = match parser.next_event() {
             None => break,
             Some(Ok(x)) => x,
+            // saphyr counts flow nesting in a `u8` and scans a line ahead of its events.
+            Some(Err(e)) if e.info() == "recursion limit exceeded" => {
+                too_deep = Some(rest_of_line(text, map.byte(e.marker().index())));
+                break;
+            }
             Some(Err(e)) => {
                 error = Some(scan_error(&map, text, &e));
                 break;
@@ -463,6 +494,10 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     continue;
                 };
                 let (content, anchor) = read_properties(text, span.start, span.end.max(span.start));
+                if stack.len() >= MAX_DEPTH {
+                    too_deep = Some(rest_of_line(text, content));
+                    break;
+                }
                 if id > 0 {
                     if let Some(a) = &anchor {
                         anchors.insert(id, a.clone());
@@ -528,7 +563,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     });
     let in_flow = error.is_some()
         && stack.iter().any(|f| matches!(f, Frame::Map { flow: true, .. } | Frame::Seq { flow: true, .. }));
-    if error.is_some() {
+    if error.is_some() || too_deep.is_some() {
         // Keep what was read before the error: close the open collections where the input stopped.
         while let Some(frame) = stack.pop() {
             let node = close_frame(frame, None, &mut diagnostics, text);
@@ -537,7 +572,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     } else if let Some(r) = &root {
         check_aliases(r, &mut diagnostics);
     }
-    BuildOutput { root, in_flow, open_flow, error, diagnostics }
+    BuildOutput { root, in_flow, open_flow, error, too_deep, diagnostics }
 }
 
 fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
@@ -621,49 +656,102 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
     }
 }
 
-/// Counts the nodes alias expansion would create; reports an error past the limit.
+/// Checks what expanding the document's aliases would create: more than
+/// [`MAX_ALIAS_EXPANSION`] nodes, values nested deeper than [`MAX_DEPTH`], or a value that
+/// contains itself (`&x [*x]`). Each is an error, as it is for Kubernetes.
 fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
-    fn walk(n: &Node, sizes: &mut HashMap<String, u64>, expanded: &mut u64, first_alias: &mut Option<Span>) -> u64 {
-        let size = match &n.kind {
-            NodeKind::Scalar(_) => 1,
-            NodeKind::Alias(name) => {
-                let s = sizes.get(name).copied().unwrap_or(1);
-                *expanded = expanded.saturating_add(s);
-                first_alias.get_or_insert(n.span);
-                s
-            }
-            NodeKind::Sequence(items) => {
-                items.iter().fold(1u64, |acc, i| acc.saturating_add(walk(i, sizes, expanded, first_alias)))
-            }
-            NodeKind::Mapping(entries) => entries.iter().fold(1u64, |acc, e| {
-                acc.saturating_add(walk(&e.key, sizes, expanded, first_alias)).saturating_add(walk(
-                    &e.value,
-                    sizes,
-                    expanded,
-                    first_alias,
-                ))
-            }),
-        };
-        if let Some(a) = &n.anchor {
-            sizes.insert(a.clone(), size);
-        }
-        size
+    /// What an anchored node expands to; `open` while the walk is still inside it.
+    struct Def {
+        size: u64,
+        depth: usize,
+        open: bool,
     }
-    let mut sizes = HashMap::new();
-    let mut expanded = 0;
-    let mut first = None;
-    walk(root, &mut sizes, &mut expanded, &mut first);
-    if expanded > MAX_ALIAS_EXPANSION {
-        diagnostics.push(Diagnostic {
-            span: first.unwrap_or_default(),
-            severity: Severity::Error,
-            code: "alias",
-            fixes: Vec::new(),
-            message: format!(
+    enum Step<'a> {
+        Enter(&'a Node, usize),
+        Exit(&'a Node, Option<usize>),
+    }
+    let mut defs: Vec<Def> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    // (expanded size, expanded collection depth) of each finished node, children in order.
+    let mut results: Vec<(u64, usize)> = Vec::new();
+    let mut expanded: u64 = 0;
+    let mut first_alias = None;
+    let mut cycle: Option<(Span, &str)> = None;
+    let mut too_deep: Option<Span> = None;
+    let mut steps = vec![Step::Enter(root, 0)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(n, ancestors) => {
+                // An anchor is defined from its start on, as when aliases are expanded.
+                let def = n.anchor.as_deref().map(|a| {
+                    defs.push(Def { size: 1, depth: 0, open: true });
+                    latest.insert(a, defs.len() - 1);
+                    defs.len() - 1
+                });
+                steps.push(Step::Exit(n, def));
+                let inner = ancestors + usize::from(matches!(n.kind, NodeKind::Mapping(_) | NodeKind::Sequence(_)));
+                steps.extend(n.children().rev().map(|c| Step::Enter(c, inner)));
+                if let NodeKind::Alias(name) = &n.kind {
+                    let (size, depth) = match latest.get(name.as_str()).map(|&i| &defs[i]) {
+                        Some(d) if d.open => {
+                            cycle.get_or_insert((n.span, name.as_str()));
+                            (1, 0)
+                        }
+                        Some(d) => (d.size, d.depth),
+                        None => (1, 0),
+                    };
+                    expanded = expanded.saturating_add(size);
+                    first_alias.get_or_insert(n.span);
+                    if ancestors + depth > MAX_DEPTH {
+                        too_deep.get_or_insert(n.span);
+                    }
+                }
+            }
+            Step::Exit(n, def) => {
+                let own = match &n.kind {
+                    NodeKind::Scalar(_) => (1, 0),
+                    // Replaced by its target's result below (computed on entry).
+                    NodeKind::Alias(name) => match latest.get(name.as_str()).map(|&i| &defs[i]) {
+                        Some(d) if !d.open => (d.size, d.depth),
+                        _ => (1, 0),
+                    },
+                    NodeKind::Mapping(_) | NodeKind::Sequence(_) => {
+                        let k = n.children().count();
+                        let children = results.split_off(results.len() - k);
+                        children.iter().fold((1u64, 1usize), |(s, d), &(cs, cd)| {
+                            (s.saturating_add(cs), d.max(cd.saturating_add(1)))
+                        })
+                    }
+                };
+                if let Some(i) = def {
+                    defs[i] = Def { size: own.0, depth: own.1, open: false };
+                }
+                results.push(own);
+            }
+        }
+    }
+    let error = |span: Span, message: String| Diagnostic::new(span, Severity::Error, "alias", message);
+    if let Some((span, name)) = cycle {
+        diagnostics.push(error(
+            span,
+            format!(
+                "alias *{name} is inside the value of its own anchor &{name}: that value would contain itself; \
+                 Kubernetes rejects it"
+            ),
+        ));
+    } else if expanded > MAX_ALIAS_EXPANSION {
+        diagnostics.push(error(
+            first_alias.unwrap_or_default(),
+            format!(
                 "excessive aliasing: expanding the aliases in this document would create {} nodes (limit {MAX_ALIAS_EXPANSION}); Kubernetes rejects it too",
                 if expanded == u64::MAX { "more than 10^19".to_string() } else { expanded.to_string() }
             ),
-        });
+        ));
+    } else if let Some(span) = too_deep {
+        diagnostics.push(error(
+            span,
+            format!("expanding this alias nests values deeper than {MAX_DEPTH} levels: the document is not checked"),
+        ));
     }
 }
 
@@ -818,16 +906,10 @@ fn find_comments(text: &str, root: Option<&Node>) -> Vec<Comment> {
     out
 }
 
-fn collect_scalar_spans(n: &Node, out: &mut Vec<Span>) {
-    match &n.kind {
-        NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || !n.span.is_empty() => out.push(n.span),
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                collect_scalar_spans(&e.key, out);
-                collect_scalar_spans(&e.value, out);
-            }
-        }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalar_spans(i, out)),
-        _ => {}
-    }
+fn collect_scalar_spans(root: &Node, out: &mut Vec<Span>) {
+    out.extend(
+        root.descendants()
+            .filter(|n| matches!(&n.kind, NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || !n.span.is_empty()))
+            .map(|n| n.span),
+    );
 }

@@ -226,3 +226,35 @@ impl Node {
         matches!(&self.kind, NodeKind::Scalar(Scalar { typed: ScalarValue::Null, .. }))
     }
 }
+
+impl Node {
+    /// The node's direct children in document order (keys before their values).
+    pub fn children(&self) -> impl DoubleEndedIterator<Item = &Node> {
+        let (entries, items): (&[Entry], &[Node]) = match &self.kind {
+            NodeKind::Mapping(e) => (e, &[]),
+            NodeKind::Sequence(i) => (&[], i),
+            _ => (&[], &[]),
+        };
+        entries.iter().flat_map(|e| [&e.key, &e.value]).chain(items.iter())
+    }
+
+    /// This node and every node below it, in document order, with an explicit stack (trees
+    /// are bounded in depth, but walks should not depend on it).
+    pub fn descendants(&self) -> Descendants<'_> {
+        Descendants { stack: vec![self] }
+    }
+}
+
+/// See [`Node::descendants`].
+pub struct Descendants<'a> {
+    stack: Vec<&'a Node>,
+}
+
+impl<'a> Iterator for Descendants<'a> {
+    type Item = &'a Node;
+    fn next(&mut self) -> Option<&'a Node> {
+        let n = self.stack.pop()?;
+        self.stack.extend(n.children().rev());
+        Some(n)
+    }
+}
