@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
 mod harness;
+mod hostile_yaml;
 
 use harness::{Server, insert, range};
 use serde_json::{Value, json};

@@ -134,6 +134,15 @@ fn nesting_at_the_limit_is_read_whole() {
         let slot = &file.documents()[0];
         assert!(slot.doc.complete, "{what}");
         assert_eq!(depth_of(slot.doc.root.as_ref().unwrap()), MAX_DEPTH, "{what}");
+        // The outline stops at 40 levels below the document, so its JSON stays parseable by
+        // serde_json clients (depth limit 128, two levels per symbol).
+        let mut deepest = 0;
+        let mut stack: Vec<_> = analysis::document_symbols(&file).iter().map(|s| (s.clone(), 1)).collect();
+        while let Some((s, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            stack.extend(s.children.into_iter().map(|c| (c, d + 1)));
+        }
+        assert_eq!(deepest, 41, "{what}");
     }
 }
 
