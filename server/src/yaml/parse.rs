@@ -47,12 +47,37 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
         });
     }
 
-    // Blank conflict markers up front so the rest of the document still yields a tree.
+    let controls = control_characters(body);
+    for (i, run) in controls.iter().enumerate().take(MAX_CONTROL_DIAGNOSTICS) {
+        let c = body[run.start..].chars().next().unwrap_or_default();
+        let more = if i + 1 == MAX_CONTROL_DIAGNOSTICS && controls.len() > i + 1 {
+            format!(" ({} more places in this document)", controls.len() - i - 1)
+        } else {
+            String::new()
+        };
+        doc.diagnostics.push(Diagnostic::new(
+            run.shift(base),
+            Severity::Error,
+            "control-character",
+            format!(
+                "control character U+{:04X}{} is not allowed in YAML, and Kubernetes rejects the file: remove \
+                 it{more}",
+                c as u32,
+                control_name(c).map(|n| format!(" ({n})")).unwrap_or_default()
+            ),
+        ));
+    }
+
+    // Blank conflict markers and control characters up front so the rest of the document
+    // still yields a tree.
     let mut work: Option<String> = None;
-    if !conflict_lines.is_empty() {
+    if !conflict_lines.is_empty() || !controls.is_empty() {
         let mut w = body.to_string();
         for l in &conflict_lines {
             blank(&mut w, *l);
+        }
+        for run in &controls {
+            w.replace_range(run.start..run.end, &" ".repeat(run.len()));
         }
         work = Some(w);
     }
@@ -154,7 +179,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     }
     // Both sides of a conflict define the same keys; the markers are the real problem.
     if doc.is_template || !conflict_lines.is_empty() {
-        doc.diagnostics.retain(|d| d.code != "duplicate-key" && d.code != "alias");
+        doc.diagnostics.retain(|d| !matches!(d.code, "duplicate-key" | "alias" | "complex-key"));
     }
     if let Some(root) = &mut doc.root {
         shift_node(root, base);
@@ -198,6 +223,44 @@ fn shift_node(root: &mut Node, by: usize) {
 fn blank(text: &mut String, line: Span) {
     let replaced: String = text[line.start..line.end].bytes().map(|b| if b == b'\r' { '\r' } else { ' ' }).collect();
     text.replace_range(line.start..line.end, &replaced);
+}
+
+/// Control characters reported per document; a binary file would otherwise give thousands.
+const MAX_CONTROL_DIAGNOSTICS: usize = 20;
+
+/// Runs of characters YAML does not allow anywhere in a stream (outside `c-printable`, as
+/// go-yaml's reader checks too): C0 controls but tab, LF and CR; DEL; C1 controls but NEL;
+/// U+FFFE and U+FFFF.
+fn control_characters(text: &str) -> Vec<Span> {
+    let forbidden = |c: char| matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f' | '\u{80}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}');
+    let mut out: Vec<Span> = Vec::new();
+    // Most texts have none: skip the char walk when no byte can start one.
+    if !text
+        .bytes()
+        .any(|b| b < 0x09 || b == 0x0b || b == 0x0c || (0x0e..0x20).contains(&b) || b == 0x7f || b == 0xc2 || b == 0xef)
+    {
+        return out;
+    }
+    for (i, c) in text.char_indices().filter(|&(_, c)| forbidden(c)) {
+        match out.last_mut() {
+            Some(run) if run.end == i => run.end = i + c.len_utf8(),
+            _ => out.push(Span::new(i, i + c.len_utf8())),
+        }
+    }
+    out
+}
+
+fn control_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\0' => "NUL",
+        '\x07' => "BEL",
+        '\x08' => "backspace",
+        '\x0b' => "vertical tab",
+        '\x0c' => "form feed",
+        '\x1b' => "escape",
+        '\x7f' => "DEL",
+        _ => return None,
+    })
 }
 
 pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
@@ -600,6 +663,7 @@ fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Di
             let last = entries.last().map(|e| e.value.span.end.max(e.key.span.end));
             let end = container_end(start, flow, end_marker, last);
             check_duplicates(&entries, diagnostics, text);
+            check_complex_keys(&entries, diagnostics);
             Node { span: Span::new(start, end), kind: NodeKind::Mapping(entries), anchor, tag }
         }
         Frame::Seq { start, flow, items, anchor, tag } => {
@@ -653,6 +717,27 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
         } else {
             seen.insert(&s.value, &e.key);
         }
+    }
+}
+
+/// A mapping or list used as a key (`? [a, b]`, `{a: 1}: x`): YAML allows it, but Kubernetes
+/// decodes YAML into JSON, whose keys are strings, and rejects the object.
+fn check_complex_keys(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>) {
+    for e in entries {
+        let what = match &e.key.kind {
+            NodeKind::Mapping(_) => "a mapping",
+            NodeKind::Sequence(_) => "a list",
+            _ => continue,
+        };
+        diagnostics.push(Diagnostic::new(
+            e.key.span,
+            Severity::Error,
+            "complex-key",
+            format!(
+                "{what} used as a key: Kubernetes converts YAML to JSON, whose keys are strings, and rejects \
+                 this; use a plain string key"
+            ),
+        ));
     }
 }
 
@@ -831,7 +916,7 @@ fn explain_error(text: &str, err: &(Span, String), open_flow: Option<usize>) -> 
             "mapping values are not allowed here: check the indentation of this line against the key above it"
                 .to_string()
         }
-    } else if info.contains("tab") {
+    } else if info.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w == "tab" || w == "tabs" || w == "tabulation") {
         let indent_end = line_text.len() - line_text.trim_start_matches([' ', '\t']).len();
         let width = if indent_end > 0 { indent_end } else { line_text.chars().next().map_or(0, char::len_utf8) };
         span = Span::new(line.start, line.start + width).intersect_len(text.len());

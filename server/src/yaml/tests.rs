@@ -454,3 +454,51 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn control_characters_are_named_at_their_range() {
+    // Once reported as "tab character used for indentation" (saphyr says "unprintable").
+    for (text, at, code_point) in [
+        ("a: b\0c\n", 4, "U+0000 (NUL)"),
+        ("\0", 0, "U+0000 (NUL)"),
+        ("a: \"x\u{1}y\"\n", 5, "U+0001"),
+        ("a: |\n  bell\u{7}\n", 11, "U+0007 (BEL)"),
+        ("# é \u{1b}[0m\nkey: v\n", 5, "U+001B (escape)"),
+        ("k: v\u{85}w\u{9f}\n", 7, "U+009F"),
+        ("k: \u{fffe}\n", 3, "U+FFFE"),
+    ] {
+        let file = parse(text);
+        let d = file.diagnostics();
+        assert_eq!(d.len(), 1, "{text:?}: {d:?}");
+        assert_eq!(d[0].code, "control-character");
+        assert_eq!(d[0].span.start, at, "{text:?}");
+        assert_eq!(text[d[0].span.start..d[0].span.end].chars().count(), 1, "{text:?}");
+        assert!(d[0].message.contains(code_point), "{}", d[0].message);
+        assert!(!d[0].message.contains("tab"), "{}", d[0].message);
+        // The rest of the document still has a tree, and is complete.
+        assert!(file.documents()[0].doc.complete, "{text:?}");
+    }
+    // A run is one diagnostic; a binary blob is at most 20.
+    let file = parse("a: \0\0\0\nb: c\n");
+    assert_eq!(file.diagnostics().len(), 1);
+    assert_eq!(file.diagnostics()[0].span, Span::new(3, 6));
+    assert_eq!(file.documents()[0].doc.root.as_ref().unwrap().get("b").unwrap().as_str(), Some("c"));
+    let blob: String = (0..1000).map(|i| if i % 2 == 0 { '\u{1}' } else { 'x' }).collect();
+    let d = parse(&blob).diagnostics();
+    assert_eq!(d.len(), 20);
+    assert!(d[19].message.contains("(480 more places in this document)"), "{}", d[19].message);
+    // Tabs still get their own message.
+    let d = parse("a:\n\tb: c\n").diagnostics();
+    assert!(d.iter().any(|d| d.message.starts_with("tab character used for indentation")), "{d:?}");
+}
+
+#[test]
+fn complex_keys_are_errors() {
+    check_diagnostics(
+        "? [a, b]\n  ^^^^^^ error[complex-key]: a list used as a key\n: x\n? {a: 1}\n  ^^^^^^ error[complex-key]: a mapping used as a key\n: y\n[c]: z\n^^^ error[complex-key]: a list used as a key\n? plain\n: fine\n",
+    );
+    let (text, expected) = crate::test_util::strip_annotations(
+        "spec:\n  ? - a\n    ^^^ error[complex-key]: a list used as a key\n  : x\n",
+    );
+    crate::test_util::assert_diagnostics(&text, &expected, &parse(&text).diagnostics());
+}
