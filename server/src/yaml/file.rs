@@ -179,7 +179,7 @@ pub fn map_through_edit(node: &Node, start: usize, old_end: usize, new_len: usiz
                         value: map_through_edit(&e.value, start, old_end, new_len)?,
                     })
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         ),
         NodeKind::Sequence(items) => {
             NodeKind::Sequence(items.iter().filter_map(|i| map_through_edit(i, start, old_end, new_len)).collect())
@@ -188,5 +188,5 @@ pub fn map_through_edit(node: &Node, start: usize, old_end: usize, new_len: usiz
         _ if node.span.end > start && node.span.start < old_end.max(start + 1) => return None,
         other => other.clone(),
     };
-    Some(Node { span, kind, anchor: node.anchor.clone(), tag: node.tag.clone() })
+    Some(Node { span, kind, props: node.props.clone() })
 }

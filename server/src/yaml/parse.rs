@@ -602,19 +602,23 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     }
                 }
                 let typed = resolve(&value, style, tag.as_deref());
-                Node {
-                    span: Span::new(start, end.max(start)),
-                    kind: NodeKind::Scalar(Scalar { value: value.into_owned(), style, typed }),
+                // saphyr builds values in generous buffers (about 125 bytes for a short key): copy
+                // to an exact one and free the buffer whole, so the next scalar reuses it
+                // (shrinking in place would leave a hole per scalar).
+                let value = String::from(&*value);
+                Node::with_props(
+                    Span::new(start, end.max(start)),
+                    NodeKind::Scalar(Scalar { value, style, typed }),
                     anchor,
                     tag,
-                }
+                )
             }
             Event::Alias(id) => {
                 let name = anchors
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| text[span.start..span.end].trim_start_matches('*').to_string());
-                Node { span, kind: NodeKind::Alias(name), anchor: None, tag: None }
+                Node::new(span, NodeKind::Alias(name))
             }
         };
         push_node(&mut stack, &mut root, node);
@@ -656,6 +660,8 @@ fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
 fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Diagnostic>, text: &str) -> Node {
     match frame {
         Frame::Map { start, flow, mut entries, key, anchor, tag } => {
+            // Vectors grow by doubling (at least 4): most mappings hold fewer entries.
+            entries.shrink_to_fit();
             if let Some(k) = key {
                 let at = k.span.end;
                 entries.push(Entry { key: k, value: null_at(at) });
@@ -664,12 +670,13 @@ fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Di
             let end = container_end(start, flow, end_marker, last);
             check_duplicates(&entries, diagnostics, text);
             check_complex_keys(&entries, diagnostics);
-            Node { span: Span::new(start, end), kind: NodeKind::Mapping(entries), anchor, tag }
+            Node::with_props(Span::new(start, end), NodeKind::Mapping(entries), anchor, tag)
         }
-        Frame::Seq { start, flow, items, anchor, tag } => {
+        Frame::Seq { start, flow, mut items, anchor, tag } => {
+            items.shrink_to_fit();
             let last = items.last().map(|n| n.span.end);
             let end = container_end(start, flow, end_marker, last);
-            Node { span: Span::new(start, end), kind: NodeKind::Sequence(items), anchor, tag }
+            Node::with_props(Span::new(start, end), NodeKind::Sequence(items), anchor, tag)
         }
     }
 }
@@ -682,12 +689,10 @@ fn container_end(start: usize, flow: bool, end_marker: Option<usize>, last_child
 }
 
 fn null_at(at: usize) -> Node {
-    Node {
-        span: Span::new(at, at),
-        kind: NodeKind::Scalar(Scalar { value: String::new(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
-        anchor: None,
-        tag: None,
-    }
+    Node::new(
+        Span::new(at, at),
+        NodeKind::Scalar(Scalar { value: String::new(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
+    )
 }
 
 fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: &str) {
@@ -768,7 +773,7 @@ fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
         match step {
             Step::Enter(n, ancestors) => {
                 // An anchor is defined from its start on, as when aliases are expanded.
-                let def = n.anchor.as_deref().map(|a| {
+                let def = n.anchor().map(|a| {
                     defs.push(Def { size: 1, depth: 0, open: true });
                     latest.insert(a, defs.len() - 1);
                     defs.len() - 1

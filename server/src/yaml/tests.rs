@@ -63,7 +63,7 @@ fn anchors_aliases_and_merge_keys() {
         "base: &base\n  image: nginx\n  replicas: 2\nweb:\n  <<: *base\n  replicas: 3\nlist: &l [a, b]\ncopy: *l\n";
     let file = check_diagnostics(text);
     let (r, base) = root(&file, 0);
-    assert_eq!(r.get("base").unwrap().anchor.as_deref(), Some("base"));
+    assert_eq!(r.get("base").unwrap().anchor(), Some("base"));
     assert_eq!(text_of(text, base, r.get("base").unwrap()), "image: nginx\n  replicas: 2");
     let alias = r.get("web").unwrap().get("<<").unwrap();
     assert_eq!(alias.kind, NodeKind::Alias("base".into()));

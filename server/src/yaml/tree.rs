@@ -139,6 +139,13 @@ pub struct Node {
     /// Relative to the start of the owning document.
     pub span: Span,
     pub kind: NodeKind,
+    /// Anchor and tag, boxed because few nodes have either (a node is 64 bytes, not 112).
+    pub props: Option<Box<Props>>,
+}
+
+/// A node's `&anchor` and `!tag`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Props {
     pub anchor: Option<String>,
     /// Full tag text, e.g. `!!str` or `!custom`.
     pub tag: Option<String>,
@@ -194,6 +201,19 @@ impl DocumentSlot {
 }
 
 impl Node {
+    pub fn new(span: Span, kind: NodeKind) -> Node {
+        Node { span, kind, props: None }
+    }
+    pub fn with_props(span: Span, kind: NodeKind, anchor: Option<String>, tag: Option<String>) -> Node {
+        let props = (anchor.is_some() || tag.is_some()).then(|| Box::new(Props { anchor, tag }));
+        Node { span, kind, props }
+    }
+    pub fn anchor(&self) -> Option<&str> {
+        self.props.as_ref()?.anchor.as_deref()
+    }
+    pub fn tag(&self) -> Option<&str> {
+        self.props.as_ref()?.tag.as_deref()
+    }
     pub fn as_scalar(&self) -> Option<&Scalar> {
         match &self.kind {
             NodeKind::Scalar(s) => Some(s),

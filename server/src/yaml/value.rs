@@ -74,7 +74,7 @@ impl<'a> Cx<'a> {
                 Some(Frame::Seq { items, next, in_alias, .. }) if *next < items.len() => (&items[*next], *in_alias),
                 Some(Frame::Map { entries, next, in_alias, .. }) if *next < entries.len() => {
                     let e = &entries[*next];
-                    if let Some(a) = &e.key.anchor {
+                    if let Some(a) = e.key.anchor() {
                         self.anchors.insert(a, &e.key);
                     }
                     (&e.value, *in_alias)
@@ -106,7 +106,7 @@ impl<'a> Cx<'a> {
             if in_alias {
                 self.budget = self.budget.checked_sub(1).ok_or(ExpansionLimit)?;
             }
-            if let Some(a) = &n.anchor {
+            if let Some(a) = n.anchor() {
                 self.anchors.insert(a, n);
             }
             let frame = match &n.kind {
