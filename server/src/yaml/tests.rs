@@ -502,3 +502,23 @@ fn complex_keys_are_errors() {
     );
     crate::test_util::assert_diagnostics(&text, &expected, &parse(&text).diagnostics());
 }
+
+#[test]
+fn edits_that_do_not_match_the_text_rebuild_instead_of_panicking() {
+    let old = "a: é\n---\nb: 1\n";
+    let new = "a: é\n---\nb: 2\n";
+    let mut reference = parse(new);
+    reference.edit(new, 0, 0, 0);
+    let mut rope_file = YamlFile::parse(&ropey::Rope::from_str(old));
+    for (start, old_end, new_len) in [(4, 4, 0), (4, 5, 1), (usize::MAX, 0, 0), (3, usize::MAX, 100), (13, 12, 1)] {
+        let mut file = parse(old);
+        file.edit(new, start, old_end, new_len);
+        assert_same_as_fresh(&file, new);
+        rope_file.edit(&ropey::Rope::from_str(new), start, old_end, new_len);
+        assert_same_as_fresh(&rope_file, new);
+    }
+    // A Span read backwards has no length rather than a huge one.
+    assert_eq!(Span::new(5, 2).len(), 0);
+    assert!(Span::new(5, 2).is_empty());
+    assert_same_as_fresh(&reference, new);
+}

@@ -11,11 +11,12 @@ impl Span {
     pub const fn new(start: usize, end: usize) -> Self {
         Span { start, end }
     }
+    /// Zero for a reversed span.
     pub const fn len(self) -> usize {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
     pub const fn is_empty(self) -> bool {
-        self.start == self.end
+        self.start >= self.end
     }
     pub const fn shift(self, by: usize) -> Self {
         Span { start: self.start + by, end: self.end + by }
