@@ -39,9 +39,9 @@ fn main() {
             use gitops_ls::yaml::NodeKind;
             let b = match &n.kind {
                 NodeKind::Scalar(s) => {
-                    scalar_bytes += s.value.capacity();
+                    scalar_bytes += s.value.len();
                     scalar_len += s.value.len();
-                    s.value.capacity()
+                    s.value.len()
                 }
                 NodeKind::Mapping(e) => e.capacity() * std::mem::size_of::<gitops_ls::yaml::Entry>(),
                 NodeKind::Sequence(i) => i.capacity() * std::mem::size_of::<gitops_ls::yaml::Node>(),

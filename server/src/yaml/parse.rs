@@ -605,7 +605,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                 // saphyr builds values in generous buffers (about 125 bytes for a short key): copy
                 // to an exact one and free the buffer whole, so the next scalar reuses it
                 // (shrinking in place would leave a hole per scalar).
-                let value = String::from(&*value);
+                let value = Box::<str>::from(&*value);
                 Node::with_props(
                     Span::new(start, end.max(start)),
                     NodeKind::Scalar(Scalar { value, style, typed }),
@@ -691,7 +691,7 @@ fn container_end(start: usize, flow: bool, end_marker: Option<usize>, last_child
 fn null_at(at: usize) -> Node {
     Node::new(
         Span::new(at, at),
-        NodeKind::Scalar(Scalar { value: String::new(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
+        NodeKind::Scalar(Scalar { value: Box::default(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
     )
 }
 
@@ -704,10 +704,10 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
         let NodeKind::Scalar(s) = &e.key.kind else {
             continue;
         };
-        if s.value == "<<" && s.style == ScalarStyle::Plain {
+        if &*s.value == "<<" && s.style == ScalarStyle::Plain {
             continue;
         }
-        if let Some(first) = seen.get(s.value.as_str()) {
+        if let Some(first) = seen.get(&*s.value) {
             diagnostics.push(Diagnostic {
                 span: e.key.span,
                 severity: Severity::Error,

@@ -113,8 +113,8 @@ pub enum ScalarValue {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    /// The scalar's content after unescaping and folding.
-    pub value: String,
+    /// The scalar's content after unescaping and folding (boxed: a node is 64 bytes, not 72).
+    pub value: Box<str>,
     pub style: ScalarStyle,
     /// How Kubernetes types it; `String` for any quoted or block scalar or an explicit `!!str` tag.
     pub typed: ScalarValue,
@@ -140,7 +140,7 @@ pub struct Node {
     /// Relative to the start of the owning document.
     pub span: Span,
     pub kind: NodeKind,
-    /// Anchor and tag, boxed because few nodes have either (a node is 64 bytes, not 112).
+    /// Anchor and tag, boxed because few nodes have either.
     pub props: Option<Box<Props>>,
 }
 
@@ -222,7 +222,7 @@ impl Node {
         }
     }
     pub fn as_str(&self) -> Option<&str> {
-        self.as_scalar().map(|s| s.value.as_str())
+        self.as_scalar().map(|s| &*s.value)
     }
     pub fn entries(&self) -> &[Entry] {
         match &self.kind {

@@ -25,7 +25,7 @@ pub fn scalar_json(s: &Scalar) -> Value {
         ScalarValue::Bool(b) => Value::Bool(*b),
         ScalarValue::Int(i) => Value::Number((*i).into()),
         ScalarValue::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        ScalarValue::String => Value::String(s.value.clone()),
+        ScalarValue::String => Value::String(s.value.to_string()),
     }
 }
 
@@ -137,7 +137,7 @@ impl<'a> Cx<'a> {
 }
 
 pub fn is_merge_key(key: &Node) -> bool {
-    matches!(&key.kind, NodeKind::Scalar(s) if s.value == "<<" && s.style == ScalarStyle::Plain)
+    matches!(&key.kind, NodeKind::Scalar(s) if &*s.value == "<<" && s.style == ScalarStyle::Plain)
 }
 
 /// A mapping key as a JSON object key.
@@ -147,7 +147,7 @@ pub fn key_string(key: &Node) -> String {
             ScalarValue::Null => "null".into(),
             ScalarValue::Bool(b) => b.to_string(),
             ScalarValue::Int(i) => i.to_string(),
-            ScalarValue::Float(_) | ScalarValue::String => s.value.clone(),
+            ScalarValue::Float(_) | ScalarValue::String => s.value.to_string(),
         },
         NodeKind::Alias(a) => format!("*{a}"),
         _ => String::new(),
