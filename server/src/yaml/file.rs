@@ -98,7 +98,12 @@ impl YamlFile {
                 first -= 1;
             }
         }
-        let last = slot_of(old_end);
+        let mut last = slot_of(old_end);
+        // Whether the file's first `---` opens a new document depends on the lines before it
+        // (a preamble of comments and blank lines belongs to it): re-split the two together.
+        if first == 0 && last + 1 < self.slots.len() {
+            last += 1;
+        }
         let region_start = self.slots[first].start;
         let region_old_end = self.slots[last].start + self.slots[last].doc.len;
         let region_new_end = region_old_end - (old_end - start) + new_len;

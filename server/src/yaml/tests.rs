@@ -522,3 +522,18 @@ fn edits_that_do_not_match_the_text_rebuild_instead_of_panicking() {
     assert!(Span::new(5, 2).is_empty());
     assert_same_as_fresh(&reference, new);
 }
+
+#[test]
+fn an_edit_that_turns_the_first_lines_into_a_preamble_rejoins_the_documents() {
+    // Found by the text_edits fuzz target: the incremental model kept a document of its own
+    // for what became the preamble of the first `---` document.
+    for (old, start, old_end, inserted) in
+        [("x\n---\n\n\r\né", 0, 1, ""), ("# c\n---\na: 1\n", 0, 3, "b: 2"), ("\n---\na: 1\n", 0, 0, "# c")]
+    {
+        let mut new = old.to_string();
+        new.replace_range(start..old_end, inserted);
+        let mut file = parse(old);
+        file.edit(new.as_str(), start, old_end, inserted.len());
+        assert_same_as_fresh(&file, &new);
+    }
+}
