@@ -191,8 +191,29 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             c
         })
         .collect();
+    // Recovery re-parses texts with lines blanked byte by byte, whose character boundaries are
+    // not the document's: keep every range on the document's own.
+    for d in &mut doc.diagnostics {
+        d.span = on_char_boundaries(text, d.span);
+        for e in d.fixes.iter_mut().flat_map(|f| f.edits.iter_mut()) {
+            e.span = on_char_boundaries(text, e.span);
+        }
+    }
     doc.diagnostics.sort_by_key(|d| d.span.start);
     doc
+}
+
+/// `span` within `text`, widened to whole characters.
+fn on_char_boundaries(text: &str, span: Span) -> Span {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(start, end)
 }
 
 fn shift_diag(d: Diagnostic, by: usize) -> Diagnostic {

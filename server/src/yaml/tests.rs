@@ -537,3 +537,12 @@ fn an_edit_that_turns_the_first_lines_into_a_preamble_rejoins_the_documents() {
         assert_same_as_fresh(&file, &new);
     }
 }
+
+#[test]
+fn syntax_errors_next_to_multibyte_line_breaks_stay_on_char_boundaries() {
+    // Found by the yaml_model fuzz target: U+0085 (NEL) after an anchor.
+    let text = "a: b\0%c\nd: $\"\ndata:\0\0\0\0\0\0\u{7} \n  a: &xv\u{85}w[\u{1f}\u{1f}\u{1f}";
+    for d in parse(text).diagnostics() {
+        assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d:?}");
+    }
+}
