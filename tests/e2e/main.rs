@@ -2,6 +2,7 @@
 
 mod check_cli;
 mod harness;
+mod hostile_yaml;
 mod workspace_fs;
 
 use harness::{Server, insert, range};

@@ -93,7 +93,7 @@ fn locate(node: &Node, offset: usize, path: &mut Vec<Segment>) -> Option<Target>
             }
             None
         }
-        NodeKind::Scalar(s) => Some(Target { path: path.clone(), span: node.span, value: Some(s.value.clone()) }),
+        NodeKind::Scalar(s) => Some(Target { path: path.clone(), span: node.span, value: Some(s.value.to_string()) }),
         NodeKind::Alias(_) => None,
     }
 }

@@ -138,9 +138,9 @@ fn content(node: &Node, doc_text: &str) -> Option<(String, Span, bool)> {
         }
         _ => node.span,
     };
-    let exact = doc_text.get(inner.start..inner.end) == Some(s.value.as_str())
+    let exact = doc_text.get(inner.start..inner.end) == Some(&*s.value)
         && matches!(s.style, ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
-    Some((s.value.clone(), if exact { inner } else { node.span }, exact))
+    Some((s.value.to_string(), if exact { inner } else { node.span }, exact))
 }
 
 /// Every image reference of `file`.

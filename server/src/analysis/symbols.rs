@@ -53,7 +53,7 @@ pub fn document_symbols(file: &YamlFile) -> Vec<Symbol> {
             kind: SymbolKind::Document,
             span: root.span.shift(base),
             selection: selection.shift(base),
-            children: children(root, base),
+            children: children(root, base, 1),
         });
     }
     out
@@ -88,7 +88,14 @@ fn value_kind(n: &Node) -> SymbolKind {
     }
 }
 
-fn children(n: &Node, base: usize) -> Vec<Symbol> {
+/// Symbols nested deeper are left out: an outline that deep helps no one, and clients that parse
+/// JSON with serde_json (depth limit 128, two levels per symbol) would reject the whole answer.
+const MAX_SYMBOL_DEPTH: usize = 40;
+
+fn children(n: &Node, base: usize, depth: usize) -> Vec<Symbol> {
+    if depth > MAX_SYMBOL_DEPTH {
+        return Vec::new();
+    }
     match &n.kind {
         NodeKind::Mapping(entries) => entries
             .iter()
@@ -101,7 +108,7 @@ fn children(n: &Node, base: usize) -> Vec<Symbol> {
                     kind: value_kind(&e.value),
                     span: Span::new(e.key.span.start, e.value.span.end.max(e.key.span.end)).shift(base),
                     selection: e.key.span.shift(base),
-                    children: children(&e.value, base),
+                    children: children(&e.value, base, depth + 1),
                 }
             })
             .collect(),
@@ -118,7 +125,7 @@ fn children(n: &Node, base: usize) -> Vec<Symbol> {
                     kind: value_kind(item),
                     span: item.span.shift(base),
                     selection: item.span.shift(base),
-                    children: children(item, base),
+                    children: children(item, base, depth + 1),
                 }
             })
             .collect(),

@@ -20,11 +20,15 @@ impl ByteEdit {
     /// One edit covering `self` followed by `next` (whose offsets are in the text produced by
     /// `self`). Lets a consumer that lags behind catch up with a single re-parse.
     pub fn then(self, next: ByteEdit) -> ByteEdit {
-        let start = self.start.min(next.start);
+        // `Document::apply_change` never returns a reversed edit; order one anyway rather than
+        // underflow.
+        let ordered = |e: ByteEdit| ByteEdit { start: e.start.min(e.old_end), old_end: e.start.max(e.old_end), ..e };
+        let (first, next) = (ordered(self), ordered(next));
+        let start = first.start.min(next.start);
         // End of the union of both changed regions, in the text between the two edits.
-        let mid_end = self.new_end().max(next.old_end);
-        // Bytes after `self.new_end()` are unchanged by `self`, shifted by its length change.
-        let old_end = mid_end + self.old_end - self.new_end();
+        let mid_end = first.new_end().max(next.old_end);
+        // Bytes after `first.new_end()` are unchanged by `first`, shifted by its length change.
+        let old_end = mid_end + first.old_end - first.new_end();
         let new_end = mid_end + next.new_len - (next.old_end - next.start);
         ByteEdit { start, old_end, new_len: new_end - start }
     }

@@ -252,3 +252,30 @@ fn reversed_range_is_swapped() {
     doc.apply_change(Some(Range::new(Position::new(0, 4), Position::new(0, 1))), "");
     assert_eq!(doc.text(), "ho");
 }
+
+#[test]
+fn extreme_positions_and_offsets_clamp() {
+    for text in ["", "a", "ab\r\ncd\n", "😀\r"] {
+        let rope = Rope::from_str(text);
+        for enc in [Utf8, Utf16] {
+            for pos in [Position::new(u32::MAX, u32::MAX), Position::new(0, u32::MAX), Position::new(u32::MAX, 0)] {
+                let off = position_to_offset(&rope, pos, enc);
+                assert!(off <= text.len() && text.is_char_boundary(off), "{text:?} {pos:?}");
+            }
+            assert_eq!(offset_to_position(&rope, usize::MAX, enc), offset_to_position(&rope, text.len(), enc));
+            let mut doc = Document::new(text, 1, enc);
+            let _ = doc.range(usize::MAX, 0);
+            assert_eq!(doc.line_of(usize::MAX) as usize, rope.len_lines() - 1);
+            let far = Position::new(u32::MAX, u32::MAX);
+            let edit = doc.apply_change(Some(Range::new(far, Position::new(0, 0))), "x");
+            assert_eq!(edit, ByteEdit::new(0, text.len(), 1));
+            assert_eq!(doc.text(), "x");
+        }
+    }
+}
+
+#[test]
+fn composing_a_reversed_edit_does_not_underflow() {
+    let composed = ByteEdit::new(5, 2, 1).then(ByteEdit::new(9, 0, 0));
+    assert_eq!(composed, ByteEdit::new(2, 5, 1).then(ByteEdit::new(0, 9, 0)));
+}

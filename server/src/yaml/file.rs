@@ -8,7 +8,9 @@ use super::tree::*;
 /// Read access to a file's text, so a rope need not be copied into a `String` on every edit.
 pub trait TextSource {
     fn len(&self) -> usize;
+    /// The text of `span`, which must lie on character boundaries (see `is_char_boundary`).
     fn slice(&self, span: Span) -> Cow<'_, str>;
+    fn is_char_boundary(&self, offset: usize) -> bool;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -21,6 +23,9 @@ impl TextSource for str {
     fn slice(&self, span: Span) -> Cow<'_, str> {
         Cow::Borrowed(&self[span.start..span.end])
     }
+    fn is_char_boundary(&self, offset: usize) -> bool {
+        str::is_char_boundary(self, offset)
+    }
 }
 
 impl TextSource for String {
@@ -30,6 +35,9 @@ impl TextSource for String {
     fn slice(&self, span: Span) -> Cow<'_, str> {
         Cow::Borrowed(&self[span.start..span.end])
     }
+    fn is_char_boundary(&self, offset: usize) -> bool {
+        self.as_str().is_char_boundary(offset)
+    }
 }
 
 impl TextSource for ropey::Rope {
@@ -38,6 +46,9 @@ impl TextSource for ropey::Rope {
     }
     fn slice(&self, span: Span) -> Cow<'_, str> {
         self.byte_slice(span.start..span.end).into()
+    }
+    fn is_char_boundary(&self, offset: usize) -> bool {
+        offset <= self.len_bytes() && self.char_to_byte(self.byte_to_char(offset)) == offset
     }
 }
 
@@ -71,7 +82,8 @@ impl YamlFile {
         let old_len = self.slots.last().map_or(0, |s| s.start + s.doc.len);
         let (start, old_end) = (start.min(old_len), old_end.clamp(start.min(old_len), old_len));
         let new_total = old_len - (old_end - start) + new_len;
-        if new_total != text.len() {
+        // An edit that splits a character cannot come from a real change: rebuild too.
+        if new_total != text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(start + new_len) {
             // The caller's edit does not match the text: rebuild rather than guess.
             *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
             return;
@@ -86,10 +98,19 @@ impl YamlFile {
                 first -= 1;
             }
         }
-        let last = slot_of(old_end);
+        let mut last = slot_of(old_end);
+        // Whether the file's first `---` opens a new document depends on the lines before it
+        // (a preamble of comments and blank lines belongs to it): re-split the two together.
+        if first == 0 && last + 1 < self.slots.len() {
+            last += 1;
+        }
         let region_start = self.slots[first].start;
         let region_old_end = self.slots[last].start + self.slots[last].doc.len;
         let region_new_end = region_old_end - (old_end - start) + new_len;
+        if !text.is_char_boundary(region_new_end) {
+            *self = YamlFile { parses: self.parses, ..YamlFile::parse(text) };
+            return;
+        }
         let region_text = text.slice(Span::new(region_start, region_new_end));
         let spans = split_documents(&region_text, region_start);
 
@@ -179,7 +200,7 @@ pub fn map_through_edit(node: &Node, start: usize, old_end: usize, new_len: usiz
                         value: map_through_edit(&e.value, start, old_end, new_len)?,
                     })
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         ),
         NodeKind::Sequence(items) => {
             NodeKind::Sequence(items.iter().filter_map(|i| map_through_edit(i, start, old_end, new_len)).collect())
@@ -188,5 +209,5 @@ pub fn map_through_edit(node: &Node, start: usize, old_end: usize, new_len: usiz
         _ if node.span.end > start && node.span.start < old_end.max(start + 1) => return None,
         other => other.clone(),
     };
-    Some(Node { span, kind, anchor: node.anchor.clone(), tag: node.tag.clone() })
+    Some(Node { span, kind, props: node.props.clone() })
 }

@@ -13,10 +13,12 @@ mod value;
 
 pub use file::map_through_edit;
 pub use file::{TextSource, YamlFile};
-pub use parse::{MAX_ALIAS_EXPANSION, parse_document};
+pub use parse::{MAX_ALIAS_EXPANSION, MAX_DEPTH, parse_document};
 pub use resolve::{resolve, resolve_plain};
 pub use split::split_documents;
 pub use tree::*;
 pub use value::{ExpansionLimit, is_merge_key, key_string, scalar_json, to_json};
+#[cfg(test)]
+mod deep_tests;
 #[cfg(test)]
 mod tests;

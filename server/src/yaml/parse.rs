@@ -11,6 +11,11 @@ use super::tree::*;
 pub const MAX_ALIAS_EXPANSION: u64 = 100_000;
 /// How many times a broken document is re-parsed with the offending line blanked.
 const MAX_RECOVERY_ATTEMPTS: usize = 8;
+/// Most collections nested in one another that the tree builder reads. Every later walk over a
+/// tree (validation, symbols, hover, `jsonschema` itself) recurses on its depth, so bounding it
+/// here bounds them all. Real objects stay far below: a Deployment nests about 10 levels, the
+/// deepest CRD seen (an `openAPIV3Schema` of 516 operators' CRDs) about 40.
+pub const MAX_DEPTH: usize = 128;
 
 /// Parses one document's text (which may begin with its `---` line). `first_in_file` enables
 /// the byte-order-mark check.
@@ -42,12 +47,37 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
         });
     }
 
-    // Blank conflict markers up front so the rest of the document still yields a tree.
+    let controls = control_characters(body);
+    for (i, run) in controls.iter().enumerate().take(MAX_CONTROL_DIAGNOSTICS) {
+        let c = body[run.start..].chars().next().unwrap_or_default();
+        let more = if i + 1 == MAX_CONTROL_DIAGNOSTICS && controls.len() > i + 1 {
+            format!(" ({} more places in this document)", controls.len() - i - 1)
+        } else {
+            String::new()
+        };
+        doc.diagnostics.push(Diagnostic::new(
+            run.shift(base),
+            Severity::Error,
+            "control-character",
+            format!(
+                "control character U+{:04X}{} is not allowed in YAML, and Kubernetes rejects the file: remove \
+                 it{more}",
+                c as u32,
+                control_name(c).map(|n| format!(" ({n})")).unwrap_or_default()
+            ),
+        ));
+    }
+
+    // Blank conflict markers and control characters up front so the rest of the document
+    // still yields a tree.
     let mut work: Option<String> = None;
-    if !conflict_lines.is_empty() {
+    if !conflict_lines.is_empty() || !controls.is_empty() {
         let mut w = body.to_string();
         for l in &conflict_lines {
             blank(&mut w, *l);
+        }
+        for run in &controls {
+            w.replace_range(run.start..run.end, &" ".repeat(run.len()));
         }
         work = Some(w);
     }
@@ -59,6 +89,23 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     loop {
         let src = work.as_deref().unwrap_or(body);
         let out = build_tree(src);
+        if let Some(at) = out.too_deep {
+            // Not a syntax error: re-parsing with lines blanked cannot help. Keep the tree read
+            // so far (symbols, folding) and skip validation, which would judge a truncated tree.
+            doc.root = out.root;
+            doc.complete = false;
+            doc.diagnostics.extend(out.diagnostics.into_iter().map(|d| shift_diag(d, base)));
+            doc.diagnostics.push(Diagnostic::new(
+                at.shift(base),
+                Severity::Error,
+                "yaml-too-deep",
+                format!(
+                    "collections nested deeper than {MAX_DEPTH} levels: the rest of this document is not read or \
+                     checked"
+                ),
+            ));
+            break;
+        }
         match out.error {
             None => {
                 doc.root = out.root;
@@ -132,7 +179,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
     }
     // Both sides of a conflict define the same keys; the markers are the real problem.
     if doc.is_template || !conflict_lines.is_empty() {
-        doc.diagnostics.retain(|d| d.code != "duplicate-key" && d.code != "alias");
+        doc.diagnostics.retain(|d| !matches!(d.code, "duplicate-key" | "alias" | "complex-key"));
     }
     if let Some(root) = &mut doc.root {
         shift_node(root, base);
@@ -144,28 +191,52 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             c
         })
         .collect();
+    // Recovery re-parses texts with lines blanked byte by byte, whose character boundaries are
+    // not the document's: keep every range on the document's own.
+    for d in &mut doc.diagnostics {
+        d.span = on_char_boundaries(text, d.span);
+        for e in d.fixes.iter_mut().flat_map(|f| f.edits.iter_mut()) {
+            e.span = on_char_boundaries(text, e.span);
+        }
+    }
     doc.diagnostics.sort_by_key(|d| d.span.start);
     doc
+}
+
+/// `span` within `text`, widened to whole characters.
+fn on_char_boundaries(text: &str, span: Span) -> Span {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(start, end)
 }
 
 fn shift_diag(d: Diagnostic, by: usize) -> Diagnostic {
     if by == 0 { d } else { d.shifted(by) }
 }
 
-fn shift_node(n: &mut Node, by: usize) {
+fn shift_node(root: &mut Node, by: usize) {
     if by == 0 {
         return;
     }
-    n.span = n.span.shift(by);
-    match &mut n.kind {
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                shift_node(&mut e.key, by);
-                shift_node(&mut e.value, by);
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        n.span = n.span.shift(by);
+        match &mut n.kind {
+            NodeKind::Mapping(entries) => {
+                for e in entries {
+                    stack.push(&mut e.key);
+                    stack.push(&mut e.value);
+                }
             }
+            NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+            _ => {}
         }
-        NodeKind::Sequence(items) => items.iter_mut().for_each(|i| shift_node(i, by)),
-        _ => {}
     }
 }
 
@@ -173,6 +244,44 @@ fn shift_node(n: &mut Node, by: usize) {
 fn blank(text: &mut String, line: Span) {
     let replaced: String = text[line.start..line.end].bytes().map(|b| if b == b'\r' { '\r' } else { ' ' }).collect();
     text.replace_range(line.start..line.end, &replaced);
+}
+
+/// Control characters reported per document; a binary file would otherwise give thousands.
+const MAX_CONTROL_DIAGNOSTICS: usize = 20;
+
+/// Runs of characters YAML does not allow anywhere in a stream (outside `c-printable`, as
+/// go-yaml's reader checks too): C0 controls but tab, LF and CR; DEL; C1 controls but NEL;
+/// U+FFFE and U+FFFF.
+fn control_characters(text: &str) -> Vec<Span> {
+    let forbidden = |c: char| matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f' | '\u{80}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}');
+    let mut out: Vec<Span> = Vec::new();
+    // Most texts have none: skip the char walk when no byte can start one.
+    if !text
+        .bytes()
+        .any(|b| b < 0x09 || b == 0x0b || b == 0x0c || (0x0e..0x20).contains(&b) || b == 0x7f || b == 0xc2 || b == 0xef)
+    {
+        return out;
+    }
+    for (i, c) in text.char_indices().filter(|&(_, c)| forbidden(c)) {
+        match out.last_mut() {
+            Some(run) if run.end == i => run.end = i + c.len_utf8(),
+            _ => out.push(Span::new(i, i + c.len_utf8())),
+        }
+    }
+    out
+}
+
+fn control_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\0' => "NUL",
+        '\x07' => "BEL",
+        '\x08' => "backspace",
+        '\x0b' => "vertical tab",
+        '\x0c' => "form feed",
+        '\x1b' => "escape",
+        '\x7f' => "DEL",
+        _ => return None,
+    })
 }
 
 pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
@@ -183,6 +292,14 @@ pub(crate) fn line_span_at(text: &str, offset: usize) -> Span {
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     Span::new(start, end)
+}
+
+/// From `offset` to the end of its line's content: where a diagnostic shows what goes wrong.
+fn rest_of_line(text: &str, offset: usize) -> Span {
+    let line = line_span_at(text, offset);
+    let start = offset.clamp(line.start, line.end);
+    let start = if text.is_char_boundary(start) { start } else { line.start };
+    Span::new(start, start + text[start..line.end].trim_end().len())
 }
 
 fn line_number(text: &str, offset: usize) -> usize {
@@ -278,18 +395,8 @@ fn find_template(text: &str, root: Option<&Node>, comments: &[Comment]) -> Optio
     None
 }
 
-fn collect_scalars(n: &Node, out: &mut Vec<(Span, ScalarStyle)>) {
-    match &n.kind {
-        NodeKind::Scalar(s) => out.push((n.span, s.style)),
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                collect_scalars(&e.key, out);
-                collect_scalars(&e.value, out);
-            }
-        }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalars(i, out)),
-        NodeKind::Alias(_) => {}
-    }
+fn collect_scalars(root: &Node, out: &mut Vec<(Span, ScalarStyle)>) {
+    out.extend(root.descendants().filter_map(|n| Some((n.span, n.as_scalar()?.style))));
 }
 
 /// For go-yaml's leniency: inside a flow collection a line may be indented less than YAML 1.2
@@ -397,6 +504,8 @@ pub(crate) struct BuildOutput {
     /// Where the innermost flow collection open at the error starts (its `[` or `{`).
     pub open_flow: Option<usize>,
     pub error: Option<(Span, String)>,
+    /// Where a collection would have nested deeper than [`MAX_DEPTH`]; reading stopped there.
+    pub too_deep: Option<Span>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -467,11 +576,17 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     let mut anchors: HashMap<usize, String> = HashMap::new();
     let mut diagnostics = Vec::new();
     let mut error = None;
+    let mut too_deep = None;
 
     loop {
         let (ev, sp) = match parser.next_event() {
             None => break,
             Some(Ok(x)) => x,
+            // saphyr counts flow nesting in a `u8` and scans a line ahead of its events.
+            Some(Err(e)) if e.info() == "recursion limit exceeded" => {
+                too_deep = Some(rest_of_line(text, map.byte(e.marker().index())));
+                break;
+            }
             Some(Err(e)) => {
                 error = Some(scan_error(&map, text, &e));
                 break;
@@ -489,6 +604,10 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     continue;
                 };
                 let (content, anchor) = read_properties(text, span.start, span.end.max(span.start));
+                if stack.len() >= MAX_DEPTH {
+                    too_deep = Some(rest_of_line(text, content));
+                    break;
+                }
                 if id > 0 {
                     if let Some(a) = &anchor {
                         anchors.insert(id, a.clone());
@@ -530,19 +649,23 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     }
                 }
                 let typed = resolve(&value, style, tag.as_deref());
-                Node {
-                    span: Span::new(start, end.max(start)),
-                    kind: NodeKind::Scalar(Scalar { value: value.into_owned(), style, typed }),
+                // saphyr builds values in generous buffers (about 125 bytes for a short key): copy
+                // to an exact one and free the buffer whole, so the next scalar reuses it
+                // (shrinking in place would leave a hole per scalar).
+                let value = Box::<str>::from(&*value);
+                Node::with_props(
+                    Span::new(start, end.max(start)),
+                    NodeKind::Scalar(Scalar { value, style, typed }),
                     anchor,
                     tag,
-                }
+                )
             }
             Event::Alias(id) => {
                 let name = anchors
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| text[span.start..span.end].trim_start_matches('*').to_string());
-                Node { span, kind: NodeKind::Alias(name), anchor: None, tag: None }
+                Node::new(span, NodeKind::Alias(name))
             }
         };
         push_node(&mut stack, &mut root, node);
@@ -554,7 +677,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     });
     let in_flow = error.is_some()
         && stack.iter().any(|f| matches!(f, Frame::Map { flow: true, .. } | Frame::Seq { flow: true, .. }));
-    if error.is_some() {
+    if error.is_some() || too_deep.is_some() {
         // Keep what was read before the error: close the open collections where the input stopped.
         while let Some(frame) = stack.pop() {
             let node = close_frame(frame, None, &mut diagnostics, text);
@@ -563,7 +686,7 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
     } else if let Some(r) = &root {
         check_aliases(r, &mut diagnostics);
     }
-    BuildOutput { root, in_flow, open_flow, error, diagnostics }
+    BuildOutput { root, in_flow, open_flow, error, too_deep, diagnostics }
 }
 
 fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
@@ -584,6 +707,8 @@ fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
 fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Diagnostic>, text: &str) -> Node {
     match frame {
         Frame::Map { start, flow, mut entries, key, anchor, tag } => {
+            // Vectors grow by doubling (at least 4): most mappings hold fewer entries.
+            entries.shrink_to_fit();
             if let Some(k) = key {
                 let at = k.span.end;
                 entries.push(Entry { key: k, value: null_at(at) });
@@ -591,12 +716,14 @@ fn close_frame(frame: Frame, end_marker: Option<usize>, diagnostics: &mut Vec<Di
             let last = entries.last().map(|e| e.value.span.end.max(e.key.span.end));
             let end = container_end(start, flow, end_marker, last);
             check_duplicates(&entries, diagnostics, text);
-            Node { span: Span::new(start, end), kind: NodeKind::Mapping(entries), anchor, tag }
+            check_complex_keys(&entries, diagnostics);
+            Node::with_props(Span::new(start, end), NodeKind::Mapping(entries), anchor, tag)
         }
-        Frame::Seq { start, flow, items, anchor, tag } => {
+        Frame::Seq { start, flow, mut items, anchor, tag } => {
+            items.shrink_to_fit();
             let last = items.last().map(|n| n.span.end);
             let end = container_end(start, flow, end_marker, last);
-            Node { span: Span::new(start, end), kind: NodeKind::Sequence(items), anchor, tag }
+            Node::with_props(Span::new(start, end), NodeKind::Sequence(items), anchor, tag)
         }
     }
 }
@@ -609,12 +736,10 @@ fn container_end(start: usize, flow: bool, end_marker: Option<usize>, last_child
 }
 
 fn null_at(at: usize) -> Node {
-    Node {
-        span: Span::new(at, at),
-        kind: NodeKind::Scalar(Scalar { value: String::new(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
-        anchor: None,
-        tag: None,
-    }
+    Node::new(
+        Span::new(at, at),
+        NodeKind::Scalar(Scalar { value: Box::default(), style: ScalarStyle::Plain, typed: ScalarValue::Null }),
+    )
 }
 
 fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: &str) {
@@ -626,10 +751,10 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
         let NodeKind::Scalar(s) = &e.key.kind else {
             continue;
         };
-        if s.value == "<<" && s.style == ScalarStyle::Plain {
+        if &*s.value == "<<" && s.style == ScalarStyle::Plain {
             continue;
         }
-        if let Some(first) = seen.get(s.value.as_str()) {
+        if let Some(first) = seen.get(&*s.value) {
             diagnostics.push(Diagnostic {
                 span: e.key.span,
                 severity: Severity::Error,
@@ -647,49 +772,123 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
     }
 }
 
-/// Counts the nodes alias expansion would create; reports an error past the limit.
-fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
-    fn walk(n: &Node, sizes: &mut HashMap<String, u64>, expanded: &mut u64, first_alias: &mut Option<Span>) -> u64 {
-        let size = match &n.kind {
-            NodeKind::Scalar(_) => 1,
-            NodeKind::Alias(name) => {
-                let s = sizes.get(name).copied().unwrap_or(1);
-                *expanded = expanded.saturating_add(s);
-                first_alias.get_or_insert(n.span);
-                s
-            }
-            NodeKind::Sequence(items) => {
-                items.iter().fold(1u64, |acc, i| acc.saturating_add(walk(i, sizes, expanded, first_alias)))
-            }
-            NodeKind::Mapping(entries) => entries.iter().fold(1u64, |acc, e| {
-                acc.saturating_add(walk(&e.key, sizes, expanded, first_alias)).saturating_add(walk(
-                    &e.value,
-                    sizes,
-                    expanded,
-                    first_alias,
-                ))
-            }),
+/// A mapping or list used as a key (`? [a, b]`, `{a: 1}: x`): YAML allows it, but Kubernetes
+/// decodes YAML into JSON, whose keys are strings, and rejects the object.
+fn check_complex_keys(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>) {
+    for e in entries {
+        let what = match &e.key.kind {
+            NodeKind::Mapping(_) => "a mapping",
+            NodeKind::Sequence(_) => "a list",
+            _ => continue,
         };
-        if let Some(a) = &n.anchor {
-            sizes.insert(a.clone(), size);
-        }
-        size
+        diagnostics.push(Diagnostic::new(
+            e.key.span,
+            Severity::Error,
+            "complex-key",
+            format!(
+                "{what} used as a key: Kubernetes converts YAML to JSON, whose keys are strings, and rejects \
+                 this; use a plain string key"
+            ),
+        ));
     }
-    let mut sizes = HashMap::new();
-    let mut expanded = 0;
-    let mut first = None;
-    walk(root, &mut sizes, &mut expanded, &mut first);
-    if expanded > MAX_ALIAS_EXPANSION {
-        diagnostics.push(Diagnostic {
-            span: first.unwrap_or_default(),
-            severity: Severity::Error,
-            code: "alias",
-            fixes: Vec::new(),
-            message: format!(
+}
+
+/// Checks what expanding the document's aliases would create: more than
+/// [`MAX_ALIAS_EXPANSION`] nodes, values nested deeper than [`MAX_DEPTH`], or a value that
+/// contains itself (`&x [*x]`). Each is an error, as it is for Kubernetes.
+fn check_aliases(root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    /// What an anchored node expands to; `open` while the walk is still inside it.
+    struct Def {
+        size: u64,
+        depth: usize,
+        open: bool,
+    }
+    enum Step<'a> {
+        Enter(&'a Node, usize),
+        Exit(&'a Node, Option<usize>),
+    }
+    let mut defs: Vec<Def> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    // (expanded size, expanded collection depth) of each finished node, children in order.
+    let mut results: Vec<(u64, usize)> = Vec::new();
+    let mut expanded: u64 = 0;
+    let mut first_alias = None;
+    let mut cycle: Option<(Span, &str)> = None;
+    let mut too_deep: Option<Span> = None;
+    let mut steps = vec![Step::Enter(root, 0)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(n, ancestors) => {
+                // An anchor is defined from its start on, as when aliases are expanded.
+                let def = n.anchor().map(|a| {
+                    defs.push(Def { size: 1, depth: 0, open: true });
+                    latest.insert(a, defs.len() - 1);
+                    defs.len() - 1
+                });
+                steps.push(Step::Exit(n, def));
+                let inner = ancestors + usize::from(matches!(n.kind, NodeKind::Mapping(_) | NodeKind::Sequence(_)));
+                steps.extend(n.children().rev().map(|c| Step::Enter(c, inner)));
+                if let NodeKind::Alias(name) = &n.kind {
+                    let (size, depth) = match latest.get(name.as_str()).map(|&i| &defs[i]) {
+                        Some(d) if d.open => {
+                            cycle.get_or_insert((n.span, name.as_str()));
+                            (1, 0)
+                        }
+                        Some(d) => (d.size, d.depth),
+                        None => (1, 0),
+                    };
+                    expanded = expanded.saturating_add(size);
+                    first_alias.get_or_insert(n.span);
+                    if ancestors + depth > MAX_DEPTH {
+                        too_deep.get_or_insert(n.span);
+                    }
+                }
+            }
+            Step::Exit(n, def) => {
+                let own = match &n.kind {
+                    NodeKind::Scalar(_) => (1, 0),
+                    // Replaced by its target's result below (computed on entry).
+                    NodeKind::Alias(name) => match latest.get(name.as_str()).map(|&i| &defs[i]) {
+                        Some(d) if !d.open => (d.size, d.depth),
+                        _ => (1, 0),
+                    },
+                    NodeKind::Mapping(_) | NodeKind::Sequence(_) => {
+                        let k = n.children().count();
+                        let children = results.split_off(results.len() - k);
+                        children.iter().fold((1u64, 1usize), |(s, d), &(cs, cd)| {
+                            (s.saturating_add(cs), d.max(cd.saturating_add(1)))
+                        })
+                    }
+                };
+                if let Some(i) = def {
+                    defs[i] = Def { size: own.0, depth: own.1, open: false };
+                }
+                results.push(own);
+            }
+        }
+    }
+    let error = |span: Span, message: String| Diagnostic::new(span, Severity::Error, "alias", message);
+    if let Some((span, name)) = cycle {
+        diagnostics.push(error(
+            span,
+            format!(
+                "alias *{name} is inside the value of its own anchor &{name}: that value would contain itself; \
+                 Kubernetes rejects it"
+            ),
+        ));
+    } else if expanded > MAX_ALIAS_EXPANSION {
+        diagnostics.push(error(
+            first_alias.unwrap_or_default(),
+            format!(
                 "excessive aliasing: expanding the aliases in this document would create {} nodes (limit {MAX_ALIAS_EXPANSION}); Kubernetes rejects it too",
                 if expanded == u64::MAX { "more than 10^19".to_string() } else { expanded.to_string() }
             ),
-        });
+        ));
+    } else if let Some(span) = too_deep {
+        diagnostics.push(error(
+            span,
+            format!("expanding this alias nests values deeper than {MAX_DEPTH} levels: the document is not checked"),
+        ));
     }
 }
 
@@ -769,7 +968,7 @@ fn explain_error(text: &str, err: &(Span, String), open_flow: Option<usize>) -> 
             "mapping values are not allowed here: check the indentation of this line against the key above it"
                 .to_string()
         }
-    } else if info.contains("tab") {
+    } else if info.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w == "tab" || w == "tabs" || w == "tabulation") {
         let indent_end = line_text.len() - line_text.trim_start_matches([' ', '\t']).len();
         let width = if indent_end > 0 { indent_end } else { line_text.chars().next().map_or(0, char::len_utf8) };
         span = Span::new(line.start, line.start + width).intersect_len(text.len());
@@ -844,16 +1043,10 @@ fn find_comments(text: &str, root: Option<&Node>) -> Vec<Comment> {
     out
 }
 
-fn collect_scalar_spans(n: &Node, out: &mut Vec<Span>) {
-    match &n.kind {
-        NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || !n.span.is_empty() => out.push(n.span),
-        NodeKind::Mapping(entries) => {
-            for e in entries {
-                collect_scalar_spans(&e.key, out);
-                collect_scalar_spans(&e.value, out);
-            }
-        }
-        NodeKind::Sequence(items) => items.iter().for_each(|i| collect_scalar_spans(i, out)),
-        _ => {}
-    }
+fn collect_scalar_spans(root: &Node, out: &mut Vec<Span>) {
+    out.extend(
+        root.descendants()
+            .filter(|n| matches!(&n.kind, NodeKind::Scalar(s) if s.style != ScalarStyle::Plain || !n.span.is_empty()))
+            .map(|n| n.span),
+    );
 }

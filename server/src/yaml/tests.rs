@@ -63,7 +63,7 @@ fn anchors_aliases_and_merge_keys() {
         "base: &base\n  image: nginx\n  replicas: 2\nweb:\n  <<: *base\n  replicas: 3\nlist: &l [a, b]\ncopy: *l\n";
     let file = check_diagnostics(text);
     let (r, base) = root(&file, 0);
-    assert_eq!(r.get("base").unwrap().anchor.as_deref(), Some("base"));
+    assert_eq!(r.get("base").unwrap().anchor(), Some("base"));
     assert_eq!(text_of(text, base, r.get("base").unwrap()), "image: nginx\n  replicas: 2");
     let alias = r.get("web").unwrap().get("<<").unwrap();
     assert_eq!(alias.kind, NodeKind::Alias("base".into()));
@@ -452,5 +452,97 @@ mod robustness {
             let _ = crate::analysis::document_symbols(&file);
             let _ = crate::analysis::folding_ranges(&file);
         }
+    }
+}
+
+#[test]
+fn control_characters_are_named_at_their_range() {
+    // Once reported as "tab character used for indentation" (saphyr says "unprintable").
+    for (text, at, code_point) in [
+        ("a: b\0c\n", 4, "U+0000 (NUL)"),
+        ("\0", 0, "U+0000 (NUL)"),
+        ("a: \"x\u{1}y\"\n", 5, "U+0001"),
+        ("a: |\n  bell\u{7}\n", 11, "U+0007 (BEL)"),
+        ("# é \u{1b}[0m\nkey: v\n", 5, "U+001B (escape)"),
+        ("k: v\u{85}w\u{9f}\n", 7, "U+009F"),
+        ("k: \u{fffe}\n", 3, "U+FFFE"),
+    ] {
+        let file = parse(text);
+        let d = file.diagnostics();
+        assert_eq!(d.len(), 1, "{text:?}: {d:?}");
+        assert_eq!(d[0].code, "control-character");
+        assert_eq!(d[0].span.start, at, "{text:?}");
+        assert_eq!(text[d[0].span.start..d[0].span.end].chars().count(), 1, "{text:?}");
+        assert!(d[0].message.contains(code_point), "{}", d[0].message);
+        assert!(!d[0].message.contains("tab"), "{}", d[0].message);
+        // The rest of the document still has a tree, and is complete.
+        assert!(file.documents()[0].doc.complete, "{text:?}");
+    }
+    // A run is one diagnostic; a binary blob is at most 20.
+    let file = parse("a: \0\0\0\nb: c\n");
+    assert_eq!(file.diagnostics().len(), 1);
+    assert_eq!(file.diagnostics()[0].span, Span::new(3, 6));
+    assert_eq!(file.documents()[0].doc.root.as_ref().unwrap().get("b").unwrap().as_str(), Some("c"));
+    let blob: String = (0..1000).map(|i| if i % 2 == 0 { '\u{1}' } else { 'x' }).collect();
+    let d = parse(&blob).diagnostics();
+    assert_eq!(d.len(), 20);
+    assert!(d[19].message.contains("(480 more places in this document)"), "{}", d[19].message);
+    // Tabs still get their own message.
+    let d = parse("a:\n\tb: c\n").diagnostics();
+    assert!(d.iter().any(|d| d.message.starts_with("tab character used for indentation")), "{d:?}");
+}
+
+#[test]
+fn complex_keys_are_errors() {
+    check_diagnostics(
+        "? [a, b]\n  ^^^^^^ error[complex-key]: a list used as a key\n: x\n? {a: 1}\n  ^^^^^^ error[complex-key]: a mapping used as a key\n: y\n[c]: z\n^^^ error[complex-key]: a list used as a key\n? plain\n: fine\n",
+    );
+    let (text, expected) = crate::test_util::strip_annotations(
+        "spec:\n  ? - a\n    ^^^ error[complex-key]: a list used as a key\n  : x\n",
+    );
+    crate::test_util::assert_diagnostics(&text, &expected, &parse(&text).diagnostics());
+}
+
+#[test]
+fn edits_that_do_not_match_the_text_rebuild_instead_of_panicking() {
+    let old = "a: é\n---\nb: 1\n";
+    let new = "a: é\n---\nb: 2\n";
+    let mut reference = parse(new);
+    reference.edit(new, 0, 0, 0);
+    let mut rope_file = YamlFile::parse(&ropey::Rope::from_str(old));
+    for (start, old_end, new_len) in [(4, 4, 0), (4, 5, 1), (usize::MAX, 0, 0), (3, usize::MAX, 100), (13, 12, 1)] {
+        let mut file = parse(old);
+        file.edit(new, start, old_end, new_len);
+        assert_same_as_fresh(&file, new);
+        rope_file.edit(&ropey::Rope::from_str(new), start, old_end, new_len);
+        assert_same_as_fresh(&rope_file, new);
+    }
+    // A Span read backwards has no length rather than a huge one.
+    assert_eq!(Span::new(5, 2).len(), 0);
+    assert!(Span::new(5, 2).is_empty());
+    assert_same_as_fresh(&reference, new);
+}
+
+#[test]
+fn an_edit_that_turns_the_first_lines_into_a_preamble_rejoins_the_documents() {
+    // Found by the text_edits fuzz target: the incremental model kept a document of its own
+    // for what became the preamble of the first `---` document.
+    for (old, start, old_end, inserted) in
+        [("x\n---\n\n\r\né", 0, 1, ""), ("# c\n---\na: 1\n", 0, 3, "b: 2"), ("\n---\na: 1\n", 0, 0, "# c")]
+    {
+        let mut new = old.to_string();
+        new.replace_range(start..old_end, inserted);
+        let mut file = parse(old);
+        file.edit(new.as_str(), start, old_end, inserted.len());
+        assert_same_as_fresh(&file, &new);
+    }
+}
+
+#[test]
+fn syntax_errors_next_to_multibyte_line_breaks_stay_on_char_boundaries() {
+    // Found by the yaml_model fuzz target: U+0085 (NEL) after an anchor.
+    let text = "a: b\0%c\nd: $\"\ndata:\0\0\0\0\0\0\u{7} \n  a: &xv\u{85}w[\u{1f}\u{1f}\u{1f}";
+    for d in parse(text).diagnostics() {
+        assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d:?}");
     }
 }

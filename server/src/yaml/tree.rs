@@ -11,11 +11,12 @@ impl Span {
     pub const fn new(start: usize, end: usize) -> Self {
         Span { start, end }
     }
+    /// Zero for a reversed span.
     pub const fn len(self) -> usize {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
     pub const fn is_empty(self) -> bool {
-        self.start == self.end
+        self.start >= self.end
     }
     pub const fn shift(self, by: usize) -> Self {
         Span { start: self.start + by, end: self.end + by }
@@ -112,8 +113,8 @@ pub enum ScalarValue {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    /// The scalar's content after unescaping and folding.
-    pub value: String,
+    /// The scalar's content after unescaping and folding (boxed: a node is 64 bytes, not 72).
+    pub value: Box<str>,
     pub style: ScalarStyle,
     /// How Kubernetes types it; `String` for any quoted or block scalar or an explicit `!!str` tag.
     pub typed: ScalarValue,
@@ -139,6 +140,13 @@ pub struct Node {
     /// Relative to the start of the owning document.
     pub span: Span,
     pub kind: NodeKind,
+    /// Anchor and tag, boxed because few nodes have either.
+    pub props: Option<Box<Props>>,
+}
+
+/// A node's `&anchor` and `!tag`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Props {
     pub anchor: Option<String>,
     /// Full tag text, e.g. `!!str` or `!custom`.
     pub tag: Option<String>,
@@ -194,6 +202,19 @@ impl DocumentSlot {
 }
 
 impl Node {
+    pub fn new(span: Span, kind: NodeKind) -> Node {
+        Node { span, kind, props: None }
+    }
+    pub fn with_props(span: Span, kind: NodeKind, anchor: Option<String>, tag: Option<String>) -> Node {
+        let props = (anchor.is_some() || tag.is_some()).then(|| Box::new(Props { anchor, tag }));
+        Node { span, kind, props }
+    }
+    pub fn anchor(&self) -> Option<&str> {
+        self.props.as_ref()?.anchor.as_deref()
+    }
+    pub fn tag(&self) -> Option<&str> {
+        self.props.as_ref()?.tag.as_deref()
+    }
     pub fn as_scalar(&self) -> Option<&Scalar> {
         match &self.kind {
             NodeKind::Scalar(s) => Some(s),
@@ -201,7 +222,7 @@ impl Node {
         }
     }
     pub fn as_str(&self) -> Option<&str> {
-        self.as_scalar().map(|s| s.value.as_str())
+        self.as_scalar().map(|s| &*s.value)
     }
     pub fn entries(&self) -> &[Entry] {
         match &self.kind {
@@ -224,5 +245,37 @@ impl Node {
     }
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar(Scalar { typed: ScalarValue::Null, .. }))
+    }
+}
+
+impl Node {
+    /// The node's direct children in document order (keys before their values).
+    pub fn children(&self) -> impl DoubleEndedIterator<Item = &Node> {
+        let (entries, items): (&[Entry], &[Node]) = match &self.kind {
+            NodeKind::Mapping(e) => (e, &[]),
+            NodeKind::Sequence(i) => (&[], i),
+            _ => (&[], &[]),
+        };
+        entries.iter().flat_map(|e| [&e.key, &e.value]).chain(items.iter())
+    }
+
+    /// This node and every node below it, in document order, with an explicit stack (trees
+    /// are bounded in depth, but walks should not depend on it).
+    pub fn descendants(&self) -> Descendants<'_> {
+        Descendants { stack: vec![self] }
+    }
+}
+
+/// See [`Node::descendants`].
+pub struct Descendants<'a> {
+    stack: Vec<&'a Node>,
+}
+
+impl<'a> Iterator for Descendants<'a> {
+    type Item = &'a Node;
+    fn next(&mut self) -> Option<&'a Node> {
+        let n = self.stack.pop()?;
+        self.stack.extend(n.children().rev());
+        Some(n)
     }
 }
