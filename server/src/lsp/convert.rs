@@ -8,6 +8,18 @@ use crate::schema::SchemaStore;
 use crate::text::{self, Document, PositionEncoding};
 use crate::yaml::{self, Severity, Span};
 
+/// Most symbols in one `documentSymbol` answer: whole levels of the outline are kept while
+/// they fit, deeper ones are counted in their parent's detail.
+pub const MAX_SYMBOLS: usize = 10_000;
+/// Deepest outline level listed.
+pub const MAX_SYMBOL_DEPTH: usize = 16;
+/// Most folding ranges in one answer (VS Code itself shows at most 5,000 by default).
+pub const MAX_FOLDING_RANGES: usize = 5_000;
+/// Most quick fixes in one `codeAction` answer.
+pub const MAX_CODE_ACTIONS: usize = 100;
+/// Most diagnostics published for one document; the rest are counted in a last one.
+pub const MAX_DIAGNOSTICS: usize = 1_000;
+
 pub fn position(p: text::Position) -> lsp::Position {
     lsp::Position::new(p.line, p.character)
 }
@@ -60,17 +72,65 @@ pub fn diagnostic(doc: &Document, d: &yaml::Diagnostic) -> lsp::Diagnostic {
     }
 }
 
+/// At most [`MAX_DIAGNOSTICS`], the most severe first, then a note saying how many more.
 pub fn diagnostics(snap: &Snapshot, found: &[yaml::Diagnostic]) -> Vec<lsp::Diagnostic> {
-    found.iter().map(|d| diagnostic(&snap.doc, d)).collect()
+    if found.len() <= MAX_DIAGNOSTICS {
+        return found.iter().map(|d| diagnostic(&snap.doc, d)).collect();
+    }
+    let rank = |s: Severity| match s {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Information => 2,
+        Severity::Hint => 3,
+    };
+    let mut kept: Vec<&yaml::Diagnostic> = found.iter().collect();
+    kept.sort_by_key(|d| (rank(d.severity), d.span.start));
+    kept.truncate(MAX_DIAGNOSTICS);
+    kept.sort_by_key(|d| (d.span.start, d.span.end));
+    let mut out: Vec<lsp::Diagnostic> = kept.iter().map(|d| diagnostic(&snap.doc, d)).collect();
+    out.push(lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+        code: Some(lsp::NumberOrString::String("too-many-problems".into())),
+        source: Some("gitops-ls".to_string()),
+        message: format!(
+            "{} more problems in this file are not shown (at most {MAX_DIAGNOSTICS} are listed); `gitops-ls check` lists them all",
+            found.len() - MAX_DIAGNOSTICS
+        ),
+        ..Default::default()
+    });
+    out
+}
+
+/// The one diagnostic of a document over `maxFileSizeMb`.
+pub fn too_large(doc: &Document, limit: usize) -> lsp::Diagnostic {
+    let mb = |n: usize| n as f64 / f64::from(1 << 20);
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::WARNING),
+        code: Some(lsp::NumberOrString::String("file-too-large".into())),
+        source: Some("gitops-ls".to_string()),
+        message: format!(
+            "This file is {:.1} MB, over the {:.0} MB limit (setting `gitops-ls.maxFileSizeMb`): it is not validated, \
+             and hover, completion and quick fixes are off; the outline and folding still work.",
+            mb(doc.len()),
+            mb(limit)
+        ),
+        ..Default::default()
+    }
 }
 
 /// Quick fixes for the diagnostics that overlap `range`.
 pub fn code_actions(snap: &Snapshot, found: &[yaml::Diagnostic], range: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
     let start = snap.doc.position_to_offset(from_position(range.start));
     let end = snap.doc.position_to_offset(from_position(range.end));
+    let (start, end) = (start.min(end), start.max(end));
     let mut out = Vec::new();
     for d in found.iter().filter(|d| d.span.start <= end && start <= d.span.end) {
         for (i, fix) in d.fixes.iter().enumerate() {
+            if out.len() == MAX_CODE_ACTIONS {
+                return out;
+            }
             let edits = fix
                 .edits
                 .iter()
@@ -104,24 +164,92 @@ fn symbol_kind(kind: analysis::SymbolKind) -> lsp::SymbolKind {
     }
 }
 
-fn document_symbol(doc: &Document, s: &Symbol) -> lsp::DocumentSymbol {
+/// `depth`: levels of children still listed below this symbol.
+fn document_symbol(doc: &Document, s: &Symbol, depth: usize) -> lsp::DocumentSymbol {
+    let listed = depth > 0 && !s.children.is_empty();
+    let mut detail = s.detail.clone();
+    if !listed && !s.children.is_empty() {
+        let hidden = count_symbols(&s.children);
+        let note = format!("{hidden} nested symbols not listed");
+        detail = Some(detail.map_or(note.clone(), |d| format!("{d} · {note}")));
+    }
     // `deprecated` is superseded by `tags` but still a field of the struct.
     #[allow(deprecated)]
     lsp::DocumentSymbol {
         // Clients reject empty names.
         name: if s.name.is_empty() { "\"\"".to_string() } else { s.name.clone() },
-        detail: s.detail.clone(),
+        detail,
         kind: symbol_kind(s.kind),
         tags: None,
         deprecated: None,
         range: span_range(doc, s.span),
         selection_range: span_range(doc, s.selection),
-        children: (!s.children.is_empty()).then(|| s.children.iter().map(|c| document_symbol(doc, c)).collect()),
+        // Recursion bounded by `depth` (at most MAX_SYMBOL_DEPTH).
+        children: listed.then(|| s.children.iter().map(|c| document_symbol(doc, c, depth - 1)).collect()),
     }
 }
 
+/// Symbols in a forest, counted without recursion.
+fn count_symbols(roots: &[Symbol]) -> usize {
+    let mut stack: Vec<&Symbol> = roots.iter().collect();
+    let mut n = 0;
+    while let Some(s) = stack.pop() {
+        n += 1;
+        stack.extend(&s.children);
+    }
+    n
+}
+
+/// How many symbols each level of the outline has, down to [`MAX_SYMBOL_DEPTH`].
+fn symbols_per_level(roots: &[Symbol]) -> Vec<usize> {
+    let mut levels = vec![0usize; MAX_SYMBOL_DEPTH + 1];
+    let mut stack: Vec<(&Symbol, usize)> = roots.iter().map(|s| (s, 0)).collect();
+    while let Some((s, level)) = stack.pop() {
+        levels[level] += 1;
+        if level < MAX_SYMBOL_DEPTH {
+            stack.extend(s.children.iter().map(|c| (c, level + 1)));
+        }
+    }
+    levels
+}
+
+/// The outline, bounded to [`MAX_SYMBOLS`] symbols (see there).
 pub fn document_symbols(snap: &Snapshot) -> Vec<lsp::DocumentSymbol> {
-    analysis::document_symbols(&snap.yaml).iter().map(|s| document_symbol(&snap.doc, s)).collect()
+    let roots = analysis::document_symbols(&snap.yaml);
+    bounded_symbols(&snap.doc, &roots, MAX_SYMBOLS)
+}
+
+fn bounded_symbols(doc: &Document, roots: &[Symbol], max: usize) -> Vec<lsp::DocumentSymbol> {
+    if roots.len() > max {
+        // Too many documents even for one level: list the first ones and sum up the rest.
+        let keep = max.saturating_sub(1);
+        let mut out: Vec<_> = roots[..keep].iter().map(|s| document_symbol(doc, s, 0)).collect();
+        let rest = &roots[keep..];
+        let span = Span::new(rest[0].span.start, rest[rest.len() - 1].span.end.max(rest[0].span.start));
+        #[allow(deprecated)]
+        out.push(lsp::DocumentSymbol {
+            name: format!("… {} more documents", rest.len()),
+            detail: Some(format!("the outline lists at most {max} symbols")),
+            kind: lsp::SymbolKind::MODULE,
+            tags: None,
+            deprecated: None,
+            range: span_range(doc, span),
+            selection_range: span_range(doc, Span::new(span.start, span.start)),
+            children: None,
+        });
+        return out;
+    }
+    let levels = symbols_per_level(roots);
+    let mut total = 0;
+    let mut depth = 0;
+    for (level, &count) in levels.iter().enumerate() {
+        total += count;
+        if total > max {
+            break;
+        }
+        depth = level;
+    }
+    roots.iter().map(|s| document_symbol(doc, s, depth)).collect()
 }
 
 /// A fold from the line of its first byte to the line of its last byte that is not a line
@@ -144,8 +272,24 @@ pub fn folding_range(doc: &Document, fold: &Fold) -> Option<lsp::FoldingRange> {
     })
 }
 
-pub fn folding_ranges(snap: &Snapshot) -> Vec<lsp::FoldingRange> {
-    analysis::folding_ranges(&snap.yaml).iter().filter_map(|f| folding_range(&snap.doc, f)).collect()
+/// At most `limit` ranges: the largest, in their original order.
+pub fn folding_ranges(snap: &Snapshot, limit: usize) -> Vec<lsp::FoldingRange> {
+    let mut ranges: Vec<_> =
+        analysis::folding_ranges(&snap.yaml).iter().filter_map(|f| folding_range(&snap.doc, f)).collect();
+    if ranges.len() > limit {
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(ranges[i].end_line - ranges[i].start_line));
+        let mut keep = vec![false; ranges.len()];
+        for &i in &order[..limit] {
+            keep[i] = true;
+        }
+        let mut i = 0;
+        ranges.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+    ranges
 }
 
 pub fn hover(snap: &Snapshot, store: &SchemaStore, position: lsp::Position) -> Option<lsp::Hover> {

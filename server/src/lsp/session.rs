@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
-use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::{DocumentSymbol, Uri};
 
 use crate::text::{ByteEdit, Document, PositionEncoding, Range};
 use crate::yaml::YamlFile;
@@ -22,6 +22,14 @@ pub struct Snapshot {
     pub seq: u64,
     pub doc: Document,
     pub yaml: Arc<YamlFile>,
+    /// Results computed once for this exact state and shared by every request on it.
+    pub cache: SnapshotCache,
+}
+
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    pub diagnostics: OnceLock<Arc<Vec<crate::yaml::Diagnostic>>>,
+    pub symbols: OnceLock<Arc<Vec<DocumentSymbol>>>,
 }
 
 impl Snapshot {
@@ -150,6 +158,11 @@ impl Session {
         lock(&self.docs).get(uri).is_some_and(|e| e.seq == seq)
     }
 
+    /// The current length in bytes.
+    pub fn len(&self, uri: &Uri) -> Option<usize> {
+        lock(&self.docs).get(uri).map(|e| e.doc.len())
+    }
+
     /// The current text, without touching the YAML model.
     pub fn document(&self, uri: &Uri) -> Option<Document> {
         lock(&self.docs).get(uri).map(|e| e.doc.clone())
@@ -187,7 +200,7 @@ impl Session {
             }
             _ => Arc::new(YamlFile::parse(&doc.rope)),
         };
-        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml });
+        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml, cache: SnapshotCache::default() });
         *synced = Some(Arc::clone(&snapshot));
         Some(snapshot)
     }
