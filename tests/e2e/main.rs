@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
 mod harness;
+mod liveness;
+mod protocol;
 
 use harness::{Server, insert, range};
 use serde_json::{Value, json};

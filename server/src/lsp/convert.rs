@@ -20,6 +20,20 @@ pub const MAX_CODE_ACTIONS: usize = 100;
 /// Most diagnostics published for one document; the rest are counted in a last one.
 pub const MAX_DIAGNOSTICS: usize = 1_000;
 
+/// The local path behind a `file:` URI; `None` for other schemes, remote hosts, relative
+/// paths and percent-encoding that does not decode to UTF-8. (The URI type's own
+/// `to_file_path` ignores the scheme: `https://host/a.yaml` would become `/a.yaml`.)
+pub fn file_path(uri: &lsp::Uri) -> Option<std::path::PathBuf> {
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return None;
+    }
+    if uri.authority().is_some_and(|a| !a.host().is_empty() && !a.host().eq_ignore_ascii_case("localhost")) {
+        return None;
+    }
+    let path = uri.path().decode().to_string().ok()?;
+    (path.starts_with('/') && !path.contains('\0')).then(|| std::path::PathBuf::from(path.as_ref()))
+}
+
 pub fn position(p: text::Position) -> lsp::Position {
     lsp::Position::new(p.line, p.character)
 }
@@ -382,6 +396,24 @@ mod tests {
         assert!(folding_range(&doc, &fold(0, 4)).is_none());
         let r = folding_range(&doc, &fold(0, 999)).unwrap();
         assert_eq!((r.start_line, r.end_line), (0, 3));
+    }
+
+    #[test]
+    fn only_local_file_uris_have_paths() {
+        let path = |u: &str| file_path(&u.parse().unwrap()).map(|p| p.display().to_string());
+        assert_eq!(path("file:///repo/a%20b.yaml").as_deref(), Some("/repo/a b.yaml"));
+        assert_eq!(path("file://localhost/repo/a.yaml").as_deref(), Some("/repo/a.yaml"));
+        assert_eq!(path("FILE:///a.yaml").as_deref(), Some("/a.yaml"));
+        for other in [
+            "https://example.com/a.yaml",
+            "untitled:Untitled-1",
+            "file://server/share/a.yaml",
+            "file:///repo/%FF%FE.yaml",
+            "file:///repo/%00.yaml",
+            "file:relative.yaml",
+        ] {
+            assert_eq!(path(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -12,9 +12,10 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 use tracing::{debug, info, warn};
 
+use super::convert::file_path;
 use super::session::{Session, Snapshot};
 use super::transport::Limits;
-use super::workspace::{Workspace, uri_path};
+use super::workspace::Workspace;
 use super::{convert, guard};
 use crate::analysis;
 use crate::analysis::images;
@@ -243,7 +244,7 @@ impl Shared {
 
     /// Every problem in a snapshot: YAML, then schema validation.
     fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
-        let path = uri_path(&snap.uri);
+        let path = file_path(&snap.uri);
         let opts = ValidationOptions {
             partial: path.as_deref().is_some_and(|p| self.workspace.is_patch(p)),
             path,
@@ -268,7 +269,7 @@ impl Shared {
     /// Learns CRDs and patch references from an open document; true when other documents'
     /// validation may have changed.
     fn learn(&self, snap: &Snapshot) -> bool {
-        let path = uri_path(&snap.uri);
+        let path = file_path(&snap.uri);
         let rope = &snap.doc.rope;
         let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
         self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), &snap.yaml, line_of)
@@ -428,8 +429,8 @@ impl LanguageServer for Backend {
                 .workspace_folders
                 .iter()
                 .flatten()
-                .filter_map(|f| uri_path(&f.uri))
-                .chain(params.root_uri.as_ref().and_then(uri_path))
+                .filter_map(|f| file_path(&f.uri))
+                .chain(params.root_uri.as_ref().and_then(file_path))
                 .collect();
             roots.sort();
             roots.dedup();
@@ -514,7 +515,7 @@ impl LanguageServer for Backend {
                 let work = Arc::clone(&scan);
                 let scanned = guard::blocking("workspace scan", move || {
                     let open: std::collections::HashSet<_> =
-                        work.session.open_documents().iter().filter_map(|(u, _)| uri_path(u)).collect();
+                        work.session.open_documents().iter().filter_map(|(u, _)| file_path(u)).collect();
                     work.workspace.scan(&work.store, &open)
                 })
                 .await;
@@ -543,8 +544,8 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         guard::notification("workspace/didChangeWatchedFiles", async {
             for event in params.changes {
-                let Some(path) = uri_path(&event.uri) else {
-                    debug!(uri = event.uri.as_str(), "watched-file event for a non-file URI ignored");
+                let Some(path) = file_path(&event.uri) else {
+                    info!(uri = event.uri.as_str(), "watched-file event for a non-file URI ignored");
                     continue;
                 };
                 self.shared.disk_job(if event.typ == FileChangeType::DELETED {
@@ -578,7 +579,18 @@ impl LanguageServer for Backend {
             let DidChangeTextDocumentParams { text_document: id, content_changes } = params;
             let changes = content_changes.into_iter().map(|c| (c.range.map(convert::from_range), c.text));
             match self.session().change(&id.uri, id.version, changes) {
-                Some(seq) => self.shared.schedule_diagnostics(id.uri, seq),
+                Some((seq, previous)) => {
+                    if id.version <= previous {
+                        // Sequence numbers, not versions, order our results, so this is safe.
+                        warn!(
+                            uri = id.uri.as_str(),
+                            previous,
+                            version = id.version,
+                            "document version did not increase"
+                        );
+                    }
+                    self.shared.schedule_diagnostics(id.uri, seq)
+                }
                 None => warn!(uri = id.uri.as_str(), "change for a document that is not open"),
             }
         })
@@ -591,7 +603,7 @@ impl LanguageServer for Backend {
             if self.session().close(&uri) {
                 self.shared.clear_diagnostics(uri.clone());
                 // The file on disk is what the repository has again.
-                if let Some(path) = uri_path(&uri) {
+                if let Some(path) = file_path(&uri) {
                     self.shared.disk_job(DiskJob::Load(uri, path));
                 }
             } else {

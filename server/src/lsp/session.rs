@@ -106,14 +106,14 @@ impl Session {
         seq
     }
 
-    /// Applies a `didChange` in order; returns the new sequence number, or `None` when the
-    /// document is not open.
+    /// Applies a `didChange` in order; returns the new sequence number and the version it
+    /// replaced, or `None` when the document is not open.
     pub fn change(
         &self,
         uri: &Uri,
         version: i32,
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
-    ) -> Option<u64> {
+    ) -> Option<(u64, i32)> {
         let mut docs = lock(&self.docs);
         let entry = docs.get_mut(uri)?;
         let seq = self.bump();
@@ -121,9 +121,9 @@ impl Session {
             let edit = entry.doc.apply_change(range, &text);
             entry.pending.push(edit);
         }
-        entry.doc.version = version;
+        let previous = std::mem::replace(&mut entry.doc.version, version);
         entry.seq = seq;
-        Some(seq)
+        Some((seq, previous))
     }
 
     /// Every open document and its current sequence number.
