@@ -108,13 +108,6 @@ impl Server {
         stdin.flush().unwrap();
     }
 
-    /// Sends a body in a well-formed frame (the body itself may be anything).
-    pub fn send_body(&mut self, body: &[u8]) {
-        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        frame.extend_from_slice(body);
-        self.send_raw(&frame);
-    }
-
     /// Uses the next id without sending anything (for requests written by hand).
     pub fn next_request_id(&mut self) -> i64 {
         self.next_id += 1;
@@ -143,18 +136,9 @@ impl Server {
         })
     }
 
-    pub fn null_id_error_count(&self) -> usize {
-        self.lock().null_id_errors.len()
-    }
-
     /// Position of the response to `id` among all responses so far.
     pub fn response_rank(&self, id: i64) -> Option<usize> {
         self.lock().response_order.iter().position(|&r| r == id)
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     /// Waits for the server to exit by itself (input still open).
