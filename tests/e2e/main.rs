@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
 mod harness;
+mod limits;
 mod liveness;
 mod protocol;
 
