@@ -178,92 +178,29 @@ fn symbol_kind(kind: analysis::SymbolKind) -> lsp::SymbolKind {
     }
 }
 
-/// `depth`: levels of children still listed below this symbol.
-fn document_symbol(doc: &Document, s: &Symbol, depth: usize) -> lsp::DocumentSymbol {
-    let listed = depth > 0 && !s.children.is_empty();
-    let mut detail = s.detail.clone();
-    if !listed && !s.children.is_empty() {
-        let hidden = count_symbols(&s.children);
-        let note = format!("{hidden} nested symbols not listed");
-        detail = Some(detail.map_or(note.clone(), |d| format!("{d} · {note}")));
-    }
+fn document_symbol(doc: &Document, s: &Symbol) -> lsp::DocumentSymbol {
     // `deprecated` is superseded by `tags` but still a field of the struct.
     #[allow(deprecated)]
     lsp::DocumentSymbol {
         // Clients reject empty names.
         name: if s.name.is_empty() { "\"\"".to_string() } else { s.name.clone() },
-        detail,
+        detail: s.detail.clone(),
         kind: symbol_kind(s.kind),
         tags: None,
         deprecated: None,
         range: span_range(doc, s.span),
         selection_range: span_range(doc, s.selection),
-        // Recursion bounded by `depth` (at most MAX_SYMBOL_DEPTH).
-        children: listed.then(|| s.children.iter().map(|c| document_symbol(doc, c, depth - 1)).collect()),
+        // The bounded outline is at most MAX_SYMBOL_DEPTH levels deep.
+        children: (!s.children.is_empty()).then(|| s.children.iter().map(|c| document_symbol(doc, c)).collect()),
     }
 }
 
-/// Symbols in a forest, counted without recursion.
-fn count_symbols(roots: &[Symbol]) -> usize {
-    let mut stack: Vec<&Symbol> = roots.iter().collect();
-    let mut n = 0;
-    while let Some(s) = stack.pop() {
-        n += 1;
-        stack.extend(&s.children);
-    }
-    n
-}
-
-/// How many symbols each level of the outline has, down to [`MAX_SYMBOL_DEPTH`].
-fn symbols_per_level(roots: &[Symbol]) -> Vec<usize> {
-    let mut levels = vec![0usize; MAX_SYMBOL_DEPTH + 1];
-    let mut stack: Vec<(&Symbol, usize)> = roots.iter().map(|s| (s, 0)).collect();
-    while let Some((s, level)) = stack.pop() {
-        levels[level] += 1;
-        if level < MAX_SYMBOL_DEPTH {
-            stack.extend(s.children.iter().map(|c| (c, level + 1)));
-        }
-    }
-    levels
-}
-
-/// The outline, bounded to [`MAX_SYMBOLS`] symbols (see there).
+/// The outline, bounded to [`MAX_SYMBOLS`] symbols and [`MAX_SYMBOL_DEPTH`] levels.
 pub fn document_symbols(snap: &Snapshot) -> Vec<lsp::DocumentSymbol> {
-    let roots = analysis::document_symbols(&snap.yaml);
-    bounded_symbols(&snap.doc, &roots, MAX_SYMBOLS)
-}
-
-fn bounded_symbols(doc: &Document, roots: &[Symbol], max: usize) -> Vec<lsp::DocumentSymbol> {
-    if roots.len() > max {
-        // Too many documents even for one level: list the first ones and sum up the rest.
-        let keep = max.saturating_sub(1);
-        let mut out: Vec<_> = roots[..keep].iter().map(|s| document_symbol(doc, s, 0)).collect();
-        let rest = &roots[keep..];
-        let span = Span::new(rest[0].span.start, rest[rest.len() - 1].span.end.max(rest[0].span.start));
-        #[allow(deprecated)]
-        out.push(lsp::DocumentSymbol {
-            name: format!("… {} more documents", rest.len()),
-            detail: Some(format!("the outline lists at most {max} symbols")),
-            kind: lsp::SymbolKind::MODULE,
-            tags: None,
-            deprecated: None,
-            range: span_range(doc, span),
-            selection_range: span_range(doc, Span::new(span.start, span.start)),
-            children: None,
-        });
-        return out;
-    }
-    let levels = symbols_per_level(roots);
-    let mut total = 0;
-    let mut depth = 0;
-    for (level, &count) in levels.iter().enumerate() {
-        total += count;
-        if total > max {
-            break;
-        }
-        depth = level;
-    }
-    roots.iter().map(|s| document_symbol(doc, s, depth)).collect()
+    analysis::document_symbols_bounded(&snap.yaml, MAX_SYMBOLS, MAX_SYMBOL_DEPTH)
+        .iter()
+        .map(|s| document_symbol(&snap.doc, s))
+        .collect()
 }
 
 /// A fold from the line of its first byte to the line of its last byte that is not a line
@@ -396,6 +333,25 @@ mod tests {
         assert!(folding_range(&doc, &fold(0, 4)).is_none());
         let r = folding_range(&doc, &fold(0, 999)).unwrap();
         assert_eq!((r.start_line, r.end_line), (0, 3));
+    }
+
+    #[test]
+    fn the_bounded_outline_is_the_full_one_when_it_fits() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n  list: [1, {name: x, v: 2}]\n---\nb: 1\n";
+        let file = crate::yaml::YamlFile::parse(text);
+        assert_eq!(analysis::document_symbols_bounded(&file, 100, 16), analysis::document_symbols(&file));
+        // Two documents and their 5 keys fit in 8; the next level (3 more) does not.
+        let small = analysis::document_symbols_bounded(&file, 8, 16);
+        assert_eq!(small.len(), 2);
+        assert!(small[0].children.iter().all(|c| c.children.is_empty()));
+        assert_eq!(small[0].children[3].detail.as_deref(), Some("6 nested symbols not listed"));
+        // Fewer slots than documents: the rest are summed up.
+        let tiny = analysis::document_symbols_bounded(&file, 1, 16);
+        assert_eq!(tiny.len(), 1);
+        assert_eq!(tiny[0].name, "… 2 more documents");
+        assert_eq!(tiny[0].span, Span::new(0, text.trim_end().len()));
+        let depth = analysis::document_symbols_bounded(&file, 100, 1);
+        assert!(depth[0].children.iter().all(|c| c.children.is_empty()));
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl FrameReader {
         self.max_body = max_body;
     }
 
+    /// Bytes held: a partial header section and a partial body.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + if let State::Body { body, .. } = &self.state { body.len() } else { 0 }
+    }
+
     /// True when no partial frame is buffered.
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Headers) && self.buf.is_empty() && self.queued.is_empty()
