@@ -106,6 +106,7 @@ fn tail_latency() {
         seq: 1,
         yaml: Arc::new(YamlFile::parse(&doc.rope)),
         doc,
+        cache: Default::default(),
     };
     let position = tower_lsp_server::ls_types::Position::new(
         snap.doc.offset_to_position(case.offset).line,

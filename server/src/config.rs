@@ -12,14 +12,32 @@ use crate::schema::ValidationOptions;
 use crate::schema::store::StoreSettings;
 use crate::yaml::Severity;
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+/// Default of `maxFileSizeMb`.
+pub const DEFAULT_MAX_FILE_SIZE_MB: u64 = 20;
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Settings {
     pub kubernetes_version: Option<String>,
+    /// Documents larger than this get one diagnostic and only symbols and folding.
+    pub max_file_size_mb: u64,
     pub schemas: SchemaSettings,
     pub validation: ValidationSettings,
     pub images: ImageSettings,
     pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            kubernetes_version: None,
+            max_file_size_mb: DEFAULT_MAX_FILE_SIZE_MB,
+            schemas: SchemaSettings::default(),
+            validation: ValidationSettings::default(),
+            images: ImageSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -91,6 +109,10 @@ impl Settings {
                 _ => None,
             };
         }
+        if let Some(mb) = map.get("maxFileSizeMb").and_then(Value::as_f64).filter(|mb| *mb >= 0.0) {
+            // Fractions of a megabyte round up, so a small limit never becomes zero.
+            s.max_file_size_mb = mb.ceil().min(u64::MAX as f64) as u64;
+        }
         if let Some(x) = map.get("schemas").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.schemas = x;
         }
@@ -104,6 +126,11 @@ impl Settings {
             s.log = x;
         }
         s
+    }
+
+    /// `maxFileSizeMb` in bytes.
+    pub fn max_file_bytes(&self) -> usize {
+        usize::try_from(self.max_file_size_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
     }
 
     pub fn unknown_kind_severity(&self) -> Option<Severity> {
@@ -157,5 +184,10 @@ mod tests {
         assert_eq!(store.associations, vec![("*.yaml".to_string(), "/x.json".to_string())]);
         assert_eq!(Settings::from_json(&Value::Null), Settings::default());
         assert_eq!(Settings::default().unknown_kind_severity(), Some(Severity::Warning));
+        assert_eq!(s.max_file_size_mb, DEFAULT_MAX_FILE_SIZE_MB);
+        assert_eq!(Settings::from_json(&json!({"maxFileSizeMb": 0.5})).max_file_bytes(), 1 << 20);
+        assert_eq!(Settings::from_json(&json!({"maxFileSizeMb": 3})).max_file_bytes(), 3 << 20);
+        assert_eq!(Settings::from_json(&json!({"maxFileSizeMb": -1})).max_file_size_mb, 20);
+        assert_eq!(Settings::from_json(&json!({"maxFileSizeMb": "big"})).max_file_size_mb, 20);
     }
 }

@@ -20,6 +20,15 @@ const HANG_GUARD: Duration = Duration::from_secs(120);
 #[derive(Default)]
 struct State {
     responses: HashMap<i64, Value>,
+    /// Ids of responses in arrival order.
+    response_order: Vec<i64>,
+    /// Error responses with `id: null` (answers to messages the server could not read).
+    null_id_errors: Vec<Value>,
+    /// How many of those a test has waited for (the others are unexpected).
+    null_id_errors_seen: usize,
+    /// Server-to-client requests, kept when the test ignores them on purpose.
+    server_requests: Vec<Value>,
+    ignore_server_requests: bool,
     notifications: Vec<Value>,
     unexpected: Vec<String>,
     stderr: String,
@@ -89,9 +98,75 @@ impl Server {
 
     fn send(&mut self, message: Value) {
         let body = message.to_string();
+        self.send_raw(format!("Content-Length: {}\r\n\r\n{}", body.len(), body).as_bytes());
+    }
+
+    /// Writes bytes as they are: broken frames, odd headers, garbage.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin already closed");
-        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write to server");
+        stdin.write_all(bytes).expect("write to server");
         stdin.flush().unwrap();
+    }
+
+    /// Uses the next id without sending anything (for requests written by hand).
+    pub fn next_request_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Server-to-client requests are recorded instead of failing the test; nobody answers.
+    pub fn ignore_server_requests(&mut self) {
+        self.lock().ignore_server_requests = true;
+    }
+
+    /// Waits until at least `n` server-to-client requests with `method` arrived.
+    pub fn await_server_requests(&self, method: &str, n: usize) -> Vec<Value> {
+        self.wait_for(&format!("{n} {method} requests"), |s| {
+            let found: Vec<Value> = s.server_requests.iter().filter(|r| r["method"] == method).cloned().collect();
+            (found.len() >= n).then_some(found)
+        })
+    }
+
+    /// Waits for the `n`-th (1-based) error response with `id: null`; returns its error object.
+    pub fn await_null_id_error(&self, n: usize) -> Value {
+        self.wait_for(&format!("{n} error responses with id null"), |s| {
+            let error = s.null_id_errors.get(n - 1).map(|r| r["error"].clone())?;
+            s.null_id_errors_seen = s.null_id_errors_seen.max(n);
+            Some(error)
+        })
+    }
+
+    /// Position of the response to `id` among all responses so far.
+    pub fn response_rank(&self, id: i64) -> Option<usize> {
+        self.lock().response_order.iter().position(|&r| r == id)
+    }
+
+    /// Waits for the server to exit by itself (input still open).
+    pub fn await_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + HANG_GUARD;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.wait_for("stdout to close", |s| s.stdout_closed.then_some(()));
+                self.check_clean();
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit\n{}", self.stderr());
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Closes the server's input and waits for it to exit.
+    pub fn close_input_and_wait(&mut self) -> ExitStatus {
+        let status = self.wait_exit();
+        self.check_clean();
+        status
+    }
+
+    /// `initialize` with the given params + `initialized`; returns the capabilities.
+    pub fn initialize_with(&mut self, params: Value) -> Value {
+        let result = self.request("initialize", params);
+        self.notify("initialized", json!({}));
+        result["capabilities"].clone()
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -255,6 +330,12 @@ impl Server {
     fn check_clean(&self) {
         let state = self.lock();
         assert!(state.unexpected.is_empty(), "unexpected server messages: {:#?}\n{}", state.unexpected, state.stderr);
+        assert!(
+            state.null_id_errors.len() <= state.null_id_errors_seen,
+            "unexpected error responses: {:#?}\n{}",
+            &state.null_id_errors[state.null_id_errors_seen..],
+            state.stderr
+        );
         if !self.panics_expected {
             assert!(!state.stderr.contains("panicked"), "server panicked:\n{}", state.stderr);
         }
@@ -295,11 +376,14 @@ fn read_messages(mut reader: impl BufRead, shared: &Shared) {
         let mut state = shared.state.lock().unwrap();
         let id = message.get("id").cloned();
         match (message.get("method").is_some(), id) {
+            (true, Some(_)) if state.ignore_server_requests => state.server_requests.push(message),
             (true, Some(_)) => state.unexpected.push(format!("server request nobody answers: {message}")),
             (true, None) => state.notifications.push(message),
             (false, Some(Value::Number(id))) if id.as_i64().is_some() => {
+                state.response_order.push(id.as_i64().unwrap());
                 state.responses.insert(id.as_i64().unwrap(), message);
             }
+            (false, Some(Value::Null)) if message.get("error").is_some() => state.null_id_errors.push(message),
             _ => state.unexpected.push(format!("response to no request of ours: {message}")),
         }
         shared.changed.notify_all();

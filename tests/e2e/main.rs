@@ -3,6 +3,9 @@
 mod check_cli;
 mod harness;
 mod hostile_yaml;
+mod limits;
+mod liveness;
+mod protocol;
 mod workspace_fs;
 
 use harness::{Server, insert, range};

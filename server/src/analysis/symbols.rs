@@ -133,6 +133,145 @@ fn children(n: &Node, base: usize, depth: usize) -> Vec<Symbol> {
     }
 }
 
+/// [`document_symbols`] with at most `max` symbols: whole levels of the outline are listed
+/// while they fit (and no deeper than `max_depth`); a symbol whose children are left out says
+/// how many in its detail, and documents beyond `max` are summed up in one last symbol. Only
+/// what is listed is built, so the cost follows `max`, not the file.
+pub fn document_symbols_bounded(file: &YamlFile, max: usize, max_depth: usize) -> Vec<Symbol> {
+    let docs: Vec<(usize, usize, &Node)> = file
+        .documents()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| Some((i, slot.start, best_tree(slot)?)))
+        .filter(|(_, _, root)| !(root.is_null() && root.span.is_empty()))
+        .collect();
+    let depth = if docs.len() > max {
+        0
+    } else {
+        // Symbols per level, counted without recursion.
+        let mut levels = vec![0usize; max_depth + 1];
+        levels[0] = docs.len();
+        let mut stack: Vec<(&Node, usize)> = docs.iter().map(|&(_, _, root)| (root, 0)).collect();
+        while let Some((node, level)) = stack.pop() {
+            if level < max_depth {
+                for child in child_nodes(node) {
+                    levels[level + 1] += 1;
+                    stack.push((child, level + 1));
+                }
+            }
+        }
+        let mut total = 0;
+        levels
+            .iter()
+            .take_while(|&&n| {
+                total += n;
+                total <= max
+            })
+            .count()
+            .saturating_sub(1)
+    };
+    let listed = docs.len().min(max.saturating_sub(usize::from(docs.len() > max)));
+    let mut out: Vec<Symbol> = docs[..listed]
+        .iter()
+        .map(|&(i, base, root)| {
+            let (name, selection) = resource_name(root).unwrap_or_else(|| {
+                let first = root.entries().first().map_or(root.span, |e| e.key.span);
+                (format!("document {}", i + 1), first)
+            });
+            let detail = root.get("apiVersion").and_then(Node::as_str).map(str::to_string);
+            Symbol {
+                name,
+                detail: with_hidden(detail, root, depth),
+                kind: SymbolKind::Document,
+                span: root.span.shift(base),
+                selection: selection.shift(base),
+                children: bounded_children(root, base, depth),
+            }
+        })
+        .collect();
+    if let (Some(first), Some(last)) = (docs.get(listed), docs.last()) {
+        let start = first.2.span.shift(first.1).start;
+        let end = last.2.span.shift(last.1).end.max(start);
+        out.push(Symbol {
+            name: format!("… {} more documents", docs.len() - listed),
+            detail: Some(format!("the outline lists at most {max} symbols")),
+            kind: SymbolKind::Document,
+            span: Span::new(start, end),
+            selection: Span::new(start, start),
+            children: Vec::new(),
+        });
+    }
+    out
+}
+
+/// The nodes below `n` that are symbols of their own.
+fn child_nodes(n: &Node) -> Box<dyn Iterator<Item = &Node> + '_> {
+    match &n.kind {
+        NodeKind::Mapping(entries) => Box::new(entries.iter().map(|e| &e.value)),
+        NodeKind::Sequence(items) => Box::new(items.iter()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// `detail`, plus a count of the symbols below `n` when none of them is listed (`depth` 0).
+fn with_hidden(detail: Option<String>, n: &Node, depth: usize) -> Option<String> {
+    if depth > 0 {
+        return detail;
+    }
+    let mut stack: Vec<&Node> = child_nodes(n).collect();
+    let mut hidden = 0;
+    while let Some(node) = stack.pop() {
+        hidden += 1;
+        stack.extend(child_nodes(node));
+    }
+    if hidden == 0 {
+        return detail;
+    }
+    let note = format!("{hidden} nested symbols not listed");
+    Some(detail.map_or(note.clone(), |d| format!("{d} · {note}")))
+}
+
+/// The children of `n` down to `depth` levels (recursion bounded by `depth`).
+fn bounded_children(n: &Node, base: usize, depth: usize) -> Vec<Symbol> {
+    if depth == 0 {
+        return Vec::new();
+    }
+    match &n.kind {
+        NodeKind::Mapping(entries) => entries
+            .iter()
+            .map(|e| {
+                let name = e.key.as_str().map_or_else(|| "<key>".to_string(), str::to_string);
+                let detail = e.value.as_str().filter(|s| !s.is_empty()).map(|s| truncate(s, 60));
+                Symbol {
+                    name: if name.is_empty() { "\"\"".into() } else { name },
+                    detail: with_hidden(detail, &e.value, depth - 1),
+                    kind: value_kind(&e.value),
+                    span: Span::new(e.key.span.start, e.value.span.end.max(e.key.span.end)).shift(base),
+                    selection: e.key.span.shift(base),
+                    children: bounded_children(&e.value, base, depth - 1),
+                }
+            })
+            .collect(),
+        NodeKind::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let label = item.get("name").and_then(Node::as_str).map(str::to_string);
+                let detail = item.as_str().map(|s| truncate(s, 60));
+                Symbol {
+                    name: label.map_or_else(|| format!("[{i}]"), |l| format!("[{i}] {l}")),
+                    detail: with_hidden(detail, item, depth - 1),
+                    kind: value_kind(item),
+                    span: item.span.shift(base),
+                    selection: item.span.shift(base),
+                    children: bounded_children(item, base, depth - 1),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     let first_line = s.lines().next().unwrap_or("");
     if first_line.chars().count() <= max && first_line.len() == s.len() {

@@ -1,7 +1,8 @@
 //! The `LanguageServer` implementation: one short handler per method.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -11,8 +12,10 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 use tracing::{debug, info, warn};
 
+use super::convert::file_path;
 use super::session::{Session, Snapshot};
-use super::workspace::{Workspace, uri_path};
+use super::transport::Limits;
+use super::workspace::Workspace;
 use super::{convert, guard};
 use crate::analysis;
 use crate::analysis::images;
@@ -22,6 +25,9 @@ use crate::schema::{SchemaStore, ValidationOptions};
 
 /// How long diagnostics wait for more edits before running.
 const DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// How long a request to the client (settings, registrations) may stay unanswered.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variable that enables `gitops-ls/debugPanic` (for tests of the panic guard).
 pub const TEST_PANIC_ENV: &str = "GITOPS_LS_TEST_PANIC";
@@ -50,12 +56,28 @@ struct Shared {
     /// serialized per URI and checks currency under the gate, so an older result can never
     /// follow a newer one. Kept after close so a late clear and a re-open stay ordered.
     gates: Mutex<HashMap<Uri, Arc<tokio::sync::Mutex<u64>>>>,
+    /// Message size limit of the transport, kept in step with `maxFileSizeMb`.
+    limits: Arc<Limits>,
+    /// Numbers `workspace/configuration` pulls; an answer older than one applied is dropped.
+    pulls: AtomicU64,
+    applied_pull: Mutex<u64>,
+    /// Disk reads, one at a time and in order, off the handlers.
+    disk: tokio::sync::mpsc::UnboundedSender<DiskJob>,
+}
+
+/// Work on files that are not open.
+enum DiskJob {
+    /// A watched file changed or was created, or an open document was closed.
+    Load(Uri, PathBuf),
+    Remove(Uri, PathBuf),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 struct ClientCaps {
     configuration: bool,
     watched_files_registration: bool,
+    /// The most folding ranges the client wants (`foldingRange.rangeLimit`).
+    folding_range_limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +100,8 @@ pub struct DebugPanicParams {
 }
 
 impl Backend {
-    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
+    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>, limits: Arc<Limits>) -> Self {
+        let (disk, disk_jobs) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             client,
             session: Session::new(),
@@ -89,7 +112,12 @@ impl Backend {
             client_caps: RwLock::default(),
             snippets: AtomicBool::new(false),
             gates: Mutex::default(),
+            limits,
+            pulls: AtomicU64::new(0),
+            applied_pull: Mutex::new(0),
+            disk,
         });
+        tokio::spawn(disk_worker(Arc::downgrade(&shared), disk_jobs));
         // A fetch that lands changes what the image diagnostics can say.
         let weak = Arc::downgrade(&shared);
         shared.registry.set_on_update(move || {
@@ -113,6 +141,17 @@ impl Backend {
     ) -> Result<Option<T>> {
         let shared = Arc::clone(&self.shared);
         guard::blocking(method, move || shared.session.snapshot(&uri).map(|snap| f(&snap))).await
+    }
+
+    /// True (and logged) when an open document is over `maxFileSizeMb`: only symbols and
+    /// folding are served for it.
+    fn oversized(&self, uri: &Uri) -> bool {
+        let Some(len) = self.session().len(uri) else { return false };
+        let too_large = self.shared.too_large(len);
+        if too_large {
+            debug!(uri = uri.as_str(), bytes = len, "document over maxFileSizeMb: request not served");
+        }
+        too_large
     }
 
     /// `gitops-ls/parseCount`: documents parsed by the file's YAML model so far.
@@ -164,10 +203,48 @@ impl Backend {
     }
 }
 
+/// Runs disk jobs in arrival order, each on the blocking pool; re-validates open documents
+/// once a burst of jobs changed what the repository declares.
+async fn disk_worker(shared: std::sync::Weak<Shared>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<DiskJob>) {
+    let mut changed_since_refresh = false;
+    while let Some(job) = jobs.recv().await {
+        let Some(shared) = shared.upgrade() else { return };
+        let work = Arc::clone(&shared);
+        let changed = guard::blocking("disk", move || match job {
+            // An open document's text wins over the disk.
+            DiskJob::Load(uri, _) | DiskJob::Remove(uri, _) if work.session.is_open(&uri) => false,
+            DiskJob::Load(_, path) => work.workspace.load_from_disk(&work.store, &path),
+            DiskJob::Remove(uri, path) => work.workspace.remove_file(&work.store, &uri, Some(&path)),
+        })
+        .await;
+        changed_since_refresh |= matches!(changed, Ok(true));
+        // A burst of events re-validates once, after its last job.
+        if changed_since_refresh && jobs.is_empty() {
+            changed_since_refresh = false;
+            shared.refresh_all(None);
+        }
+    }
+}
+
 impl Shared {
+    fn settings(&self) -> std::sync::RwLockReadGuard<'_, Settings> {
+        self.settings.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// True when a document of `len` bytes is over `maxFileSizeMb`.
+    fn too_large(&self, len: usize) -> bool {
+        len > self.settings().max_file_bytes()
+    }
+
+    /// A document's problems, computed once per snapshot and shared by diagnostics and code
+    /// actions.
+    fn analysis(&self, snap: &Snapshot) -> Arc<Vec<crate::yaml::Diagnostic>> {
+        Arc::clone(snap.cache.diagnostics.get_or_init(|| Arc::new(self.analyze(snap))))
+    }
+
     /// Every problem in a snapshot: YAML, then schema validation.
     fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
-        let path = uri_path(&snap.uri);
+        let path = file_path(&snap.uri);
         let opts = ValidationOptions {
             partial: path.as_deref().is_some_and(|p| self.workspace.is_patch(p)),
             path,
@@ -192,7 +269,7 @@ impl Shared {
     /// Learns CRDs and patch references from an open document; true when other documents'
     /// validation may have changed.
     fn learn(&self, snap: &Snapshot) -> bool {
-        let path = uri_path(&snap.uri);
+        let path = file_path(&snap.uri);
         let rope = &snap.doc.rope;
         let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
         self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), &snap.yaml, line_of)
@@ -206,6 +283,7 @@ impl Shared {
     }
 
     fn apply_settings(self: &Arc<Self>, settings: Settings) {
+        self.limits.set_max_file_size_mb(settings.max_file_size_mb);
         let cache_dir = crate::config::cache_dir("schemas");
         self.store.configure(settings.store_settings(cache_dir));
         self.registry.configure(&settings.images);
@@ -222,18 +300,37 @@ impl Shared {
     }
 
     /// Asks the client for the `gitops-ls` section, if it supports `workspace/configuration`.
-    async fn pull_settings(self: &Arc<Self>) {
+    /// The wait runs on its own task with a time limit: a client that never answers must not
+    /// hold a request slot, nor keep the server from stopping.
+    fn pull_settings(self: &Arc<Self>) {
         if !self.client_caps.read().unwrap_or_else(PoisonError::into_inner).configuration {
             return;
         }
-        let items = vec![ConfigurationItem { scope_uri: None, section: Some("gitops-ls".into()) }];
-        match self.client.configuration(items).await {
-            Ok(values) => {
-                if let Some(v) = values.first().filter(|v| !v.is_null()) {
-                    self.apply_settings(Settings::from_json(v));
+        let pull = self.pulls.fetch_add(1, Ordering::SeqCst) + 1;
+        let shared = Arc::clone(self);
+        tokio::spawn(guard::notification("workspace/configuration", async move {
+            let items = vec![ConfigurationItem { scope_uri: None, section: Some("gitops-ls".into()) }];
+            match tokio::time::timeout(CLIENT_TIMEOUT, shared.client.configuration(items)).await {
+                Ok(Ok(values)) => {
+                    let Some(v) = values.first().filter(|v| !v.is_null()) else { return };
+                    let mut applied = shared.applied_pull.lock().unwrap_or_else(PoisonError::into_inner);
+                    if *applied > pull {
+                        debug!(pull, "dropping the answer to an older settings pull");
+                        return;
+                    }
+                    *applied = pull;
+                    shared.apply_settings(Settings::from_json(v));
                 }
+                Ok(Err(e)) => warn!("workspace/configuration failed: {e}"),
+                Err(_) => warn!("no answer to workspace/configuration within {CLIENT_TIMEOUT:?}; settings unchanged"),
             }
-            Err(e) => warn!("workspace/configuration failed: {e}"),
+        }));
+    }
+
+    /// Queues a disk job; the worker only stops with the server.
+    fn disk_job(&self, job: DiskJob) {
+        if self.disk.send(job).is_err() {
+            warn!("disk worker stopped; file change ignored");
         }
     }
 
@@ -259,32 +356,40 @@ impl Shared {
         if !self.session.is_current(&uri, seq) {
             return;
         }
+        let limit = self.settings().max_file_bytes();
+        if let Some(doc) = self.session.document(&uri).filter(|d| d.len() > limit) {
+            // Only a note: neither parsed nor validated, so its size costs nothing here.
+            info!(uri = uri.as_str(), bytes = doc.len(), limit, "document over maxFileSizeMb: not validated");
+            let diagnostic = convert::too_large(&doc, limit);
+            self.publish(&uri, seq, doc.version, vec![diagnostic]).await;
+            return;
+        }
         let shared = Arc::clone(&self);
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
             let crds_changed = shared.learn(&snap);
-            let found = shared.analyze(&snap);
+            let found = shared.analysis(&snap);
             let diagnostics = convert::diagnostics(&snap, &found);
             Some((snap, diagnostics, crds_changed))
         })
         .await;
         if let Ok(Some((snap, diagnostics, crds_changed))) = computed {
-            self.publish(&snap, diagnostics).await;
+            self.publish(&snap.uri, snap.seq, snap.version(), diagnostics).await;
             if crds_changed {
                 self.refresh_all(Some(&snap.uri));
             }
         }
     }
 
-    async fn publish(&self, snap: &Snapshot, diagnostics: Vec<Diagnostic>) {
-        let gate = self.gate(&snap.uri);
+    async fn publish(&self, uri: &Uri, seq: u64, version: i32, diagnostics: Vec<Diagnostic>) {
+        let gate = self.gate(uri);
         let mut last = gate.lock().await;
-        if *last >= snap.seq || !self.session.is_current(&snap.uri, snap.seq) {
-            debug!(uri = snap.uri.as_str(), version = snap.version(), "dropping stale diagnostics");
+        if *last >= seq || !self.session.is_current(uri, seq) {
+            debug!(uri = uri.as_str(), version, "dropping stale diagnostics");
             return;
         }
-        self.client.publish_diagnostics(snap.uri.clone(), diagnostics, Some(snap.version())).await;
-        *last = snap.seq;
+        self.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+        *last = seq;
     }
 
     fn clear_diagnostics(self: &Arc<Self>, uri: Uri) {
@@ -313,14 +418,19 @@ impl LanguageServer for Backend {
                     .and_then(|w| w.did_change_watched_files.as_ref())
                     .and_then(|d| d.dynamic_registration)
                     .unwrap_or(false),
+                folding_range_limit: params
+                    .capabilities
+                    .text_document
+                    .as_ref()
+                    .and_then(|t| t.folding_range.as_ref()?.range_limit),
             };
             #[allow(deprecated)] // rootUri is what older clients send
             let mut roots: Vec<_> = params
                 .workspace_folders
                 .iter()
                 .flatten()
-                .filter_map(|f| uri_path(&f.uri))
-                .chain(params.root_uri.as_ref().and_then(uri_path))
+                .filter_map(|f| file_path(&f.uri))
+                .chain(params.root_uri.as_ref().and_then(file_path))
                 .collect();
             roots.sort();
             roots.dedup();
@@ -374,9 +484,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Everything here waits on the client or the disk, so it runs on tasks of its own.
         let shared = Arc::clone(&self.shared);
         guard::notification("initialized", async move {
-            shared.pull_settings().await;
+            shared.pull_settings();
             if shared.client_caps.read().unwrap_or_else(PoisonError::into_inner).watched_files_registration {
                 let options = DidChangeWatchedFilesRegistrationOptions {
                     watchers: ["**/*.yaml", "**/*.yml", "**/Kustomization"]
@@ -389,21 +500,29 @@ impl LanguageServer for Backend {
                     method: "workspace/didChangeWatchedFiles".into(),
                     register_options: serde_json::to_value(options).ok(),
                 };
-                if let Err(e) = shared.client.register_capability(vec![registration]).await {
-                    warn!("cannot watch files: {e}");
-                }
+                let client = shared.client.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(CLIENT_TIMEOUT, client.register_capability(vec![registration])).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => warn!("cannot watch files: {e}"),
+                        Err(_) => warn!("no answer to client/registerCapability within {CLIENT_TIMEOUT:?}"),
+                    }
+                });
             }
             // Learn the repository's CRDs and patches in the background, then re-validate.
             let scan = Arc::clone(&shared);
-            let scanned = tokio::task::spawn_blocking(move || {
-                let open: std::collections::HashSet<_> =
-                    scan.session.open_documents().iter().filter_map(|(u, _)| uri_path(u)).collect();
-                scan.workspace.scan(&scan.store, &open)
-            })
-            .await;
-            if scanned.is_ok_and(|n| n > 0) {
-                shared.refresh_all(None);
-            }
+            tokio::spawn(guard::notification("workspace scan", async move {
+                let work = Arc::clone(&scan);
+                let scanned = guard::blocking("workspace scan", move || {
+                    let open: std::collections::HashSet<_> =
+                        work.session.open_documents().iter().filter_map(|(u, _)| file_path(u)).collect();
+                    work.workspace.scan(&work.store, &open)
+                })
+                .await;
+                if scanned.is_ok_and(|n| n > 0) {
+                    scan.refresh_all(None);
+                }
+            }));
         })
         .await
     }
@@ -416,35 +535,24 @@ impl LanguageServer for Backend {
             if pushed {
                 shared.apply_settings(Settings::from_json(&params.settings));
             } else {
-                shared.pull_settings().await;
+                shared.pull_settings();
             }
         })
         .await
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let shared = Arc::clone(&self.shared);
-        guard::notification("workspace/didChangeWatchedFiles", async move {
-            let work = Arc::clone(&shared);
-            let changed = guard::blocking("workspace/didChangeWatchedFiles", move || {
-                let mut changed = false;
-                for event in params.changes {
-                    // An open document's text wins over the disk.
-                    if work.session.is_open(&event.uri) {
-                        continue;
-                    }
-                    let Some(path) = uri_path(&event.uri) else { continue };
-                    changed |= if event.typ == FileChangeType::DELETED {
-                        work.workspace.remove_file(&work.store, &event.uri, Some(&path))
-                    } else {
-                        work.workspace.load_from_disk(&work.store, &path)
-                    };
-                }
-                Some(changed)
-            })
-            .await;
-            if matches!(changed, Ok(Some(true))) {
-                shared.refresh_all(None);
+        guard::notification("workspace/didChangeWatchedFiles", async {
+            for event in params.changes {
+                let Some(path) = file_path(&event.uri) else {
+                    info!(uri = event.uri.as_str(), "watched-file event for a non-file URI ignored");
+                    continue;
+                };
+                self.shared.disk_job(if event.typ == FileChangeType::DELETED {
+                    DiskJob::Remove(event.uri, path)
+                } else {
+                    DiskJob::Load(event.uri, path)
+                });
             }
         })
         .await
@@ -471,7 +579,18 @@ impl LanguageServer for Backend {
             let DidChangeTextDocumentParams { text_document: id, content_changes } = params;
             let changes = content_changes.into_iter().map(|c| (c.range.map(convert::from_range), c.text));
             match self.session().change(&id.uri, id.version, changes) {
-                Some(seq) => self.shared.schedule_diagnostics(id.uri, seq),
+                Some((seq, previous)) => {
+                    if id.version <= previous {
+                        // Sequence numbers, not versions, order our results, so this is safe.
+                        warn!(
+                            uri = id.uri.as_str(),
+                            previous,
+                            version = id.version,
+                            "document version did not increase"
+                        );
+                    }
+                    self.shared.schedule_diagnostics(id.uri, seq)
+                }
                 None => warn!(uri = id.uri.as_str(), "change for a document that is not open"),
             }
         })
@@ -484,15 +603,11 @@ impl LanguageServer for Backend {
             if self.session().close(&uri) {
                 self.shared.clear_diagnostics(uri.clone());
                 // The file on disk is what the repository has again.
-                let shared = Arc::clone(&self.shared);
-                let changed = guard::blocking("textDocument/didClose", move || {
-                    let path = uri_path(&uri)?;
-                    Some(shared.workspace.load_from_disk(&shared.store, &path))
-                })
-                .await;
-                if matches!(changed, Ok(Some(true))) {
-                    self.shared.refresh_all(None);
+                if let Some(path) = file_path(&uri) {
+                    self.shared.disk_job(DiskJob::Load(uri, path));
                 }
+            } else {
+                warn!(uri = uri.as_str(), "close for a document that is not open");
             }
         })
         .await
@@ -501,26 +616,40 @@ impl LanguageServer for Backend {
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
         const METHOD: &str = "textDocument/documentSymbol";
         guard::request(METHOD, async {
-            let symbols = self.with_snapshot(METHOD, params.text_document.uri, convert::document_symbols).await?;
-            Ok(symbols.map(DocumentSymbolResponse::Nested))
+            let symbols = self
+                .with_snapshot(METHOD, params.text_document.uri, |s| {
+                    Arc::clone(s.cache.symbols.get_or_init(|| Arc::new(convert::document_symbols(s))))
+                })
+                .await?;
+            Ok(symbols.map(|s| DocumentSymbolResponse::Nested(s.as_ref().clone())))
         })
         .await
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         const METHOD: &str = "textDocument/foldingRange";
-        guard::request(METHOD, self.with_snapshot(METHOD, params.text_document.uri, convert::folding_ranges)).await
+        let limit = self.shared.client_caps.read().unwrap_or_else(PoisonError::into_inner).folding_range_limit;
+        let limit = limit.map_or(convert::MAX_FOLDING_RANGES, |l| (l as usize).min(convert::MAX_FOLDING_RANGES));
+        guard::request(
+            METHOD,
+            self.with_snapshot(METHOD, params.text_document.uri, move |s| convert::folding_ranges(s, limit)),
+        )
+        .await
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         const METHOD: &str = "textDocument/codeAction";
         let shared = Arc::clone(&self.shared);
         let range = params.range;
+        let uri = params.text_document.uri;
+        if self.oversized(&uri) {
+            return Ok(None);
+        }
         guard::request(METHOD, async move {
-            let uri = params.text_document.uri;
             guard::blocking(METHOD, move || {
                 let snap = shared.session.snapshot(&uri)?;
-                let found = shared.analyze(&snap);
+                // The diagnostics pass usually computed these already for this exact text.
+                let found = shared.analysis(&snap);
                 Some(convert::code_actions(&snap, &found, range))
             })
             .await
@@ -531,6 +660,9 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         const METHOD: &str = "textDocument/hover";
         let TextDocumentPositionParams { text_document, position } = params.text_document_position_params;
+        if self.oversized(&text_document.uri) {
+            return Ok(None);
+        }
         let store = Arc::clone(&self.shared.store);
         let registry = self.shared.registry.clone();
         guard::request(METHOD, async {
@@ -567,6 +699,9 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         const METHOD: &str = "textDocument/completion";
         let TextDocumentPositionParams { text_document, position } = params.text_document_position;
+        if self.oversized(&text_document.uri) {
+            return Ok(None);
+        }
         let store = Arc::clone(&self.shared.store);
         let snippets = self.shared.snippets.load(Ordering::Relaxed);
         let registry = self.shared.registry.clone();

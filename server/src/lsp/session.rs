@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
-use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::{DocumentSymbol, Uri};
 
 use crate::text::{ByteEdit, Document, PositionEncoding, Range};
 use crate::yaml::YamlFile;
@@ -22,6 +22,14 @@ pub struct Snapshot {
     pub seq: u64,
     pub doc: Document,
     pub yaml: Arc<YamlFile>,
+    /// Results computed once for this exact state and shared by every request on it.
+    pub cache: SnapshotCache,
+}
+
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    pub diagnostics: OnceLock<Arc<Vec<crate::yaml::Diagnostic>>>,
+    pub symbols: OnceLock<Arc<Vec<DocumentSymbol>>>,
 }
 
 impl Snapshot {
@@ -98,14 +106,14 @@ impl Session {
         seq
     }
 
-    /// Applies a `didChange` in order; returns the new sequence number, or `None` when the
-    /// document is not open.
+    /// Applies a `didChange` in order; returns the new sequence number and the version it
+    /// replaced, or `None` when the document is not open.
     pub fn change(
         &self,
         uri: &Uri,
         version: i32,
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
-    ) -> Option<u64> {
+    ) -> Option<(u64, i32)> {
         let mut docs = lock(&self.docs);
         let entry = docs.get_mut(uri)?;
         let seq = self.bump();
@@ -113,9 +121,9 @@ impl Session {
             let edit = entry.doc.apply_change(range, &text);
             entry.pending.push(edit);
         }
-        entry.doc.version = version;
+        let previous = std::mem::replace(&mut entry.doc.version, version);
         entry.seq = seq;
-        Some(seq)
+        Some((seq, previous))
     }
 
     /// Every open document and its current sequence number.
@@ -148,6 +156,11 @@ impl Session {
     /// True when `seq` is still the latest state of an open document.
     pub fn is_current(&self, uri: &Uri, seq: u64) -> bool {
         lock(&self.docs).get(uri).is_some_and(|e| e.seq == seq)
+    }
+
+    /// The current length in bytes.
+    pub fn len(&self, uri: &Uri) -> Option<usize> {
+        lock(&self.docs).get(uri).map(|e| e.doc.len())
     }
 
     /// The current text, without touching the YAML model.
@@ -187,7 +200,7 @@ impl Session {
             }
             _ => Arc::new(YamlFile::parse(&doc.rope)),
         };
-        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml });
+        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml, cache: SnapshotCache::default() });
         *synced = Some(Arc::clone(&snapshot));
         Some(snapshot)
     }
