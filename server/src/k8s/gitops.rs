@@ -126,14 +126,14 @@ pub fn with_defaults(root: &Node) -> Option<Node> {
     let mut copy = root.clone();
     let mut stack = vec![&mut copy];
     while let Some(n) = stack.pop() {
-        let untagged = n.tag.is_none();
+        let untagged = n.tag().is_none();
         match &mut n.kind {
             NodeKind::Scalar(s) => {
                 if let Substituted::Defaulted(v) = substitute(&s.value) {
                     if s.style == crate::yaml::ScalarStyle::Plain && untagged {
                         s.typed = resolve_plain(&v);
                     }
-                    s.value = v;
+                    s.value = v.into();
                 }
             }
             NodeKind::Mapping(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
@@ -192,7 +192,7 @@ mod tests {
         let out = with_defaults(&root).unwrap();
         assert_eq!(out.get("a").unwrap().as_scalar().unwrap().typed, ScalarValue::Int(3));
         let b = out.get("b").unwrap().as_scalar().unwrap();
-        assert_eq!((b.value.as_str(), &b.typed), ("3", &ScalarValue::String));
+        assert_eq!((&*b.value, &b.typed), ("3", &ScalarValue::String));
         assert_eq!(out.get("c").unwrap().as_str(), Some("${X}"));
         assert_eq!(out.get("d").unwrap().as_scalar().unwrap().typed, ScalarValue::String);
         assert_eq!(out.get("a").unwrap().span, root.get("a").unwrap().span);

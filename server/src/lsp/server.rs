@@ -284,6 +284,7 @@ impl Shared {
 
     fn apply_settings(self: &Arc<Self>, settings: Settings) {
         self.limits.set_max_file_size_mb(settings.max_file_size_mb);
+        self.workspace.set_max_file_size_mb(settings.max_file_size_mb);
         let cache_dir = crate::config::cache_dir("schemas");
         self.store.configure(settings.store_settings(cache_dir));
         self.registry.configure(&settings.images);
