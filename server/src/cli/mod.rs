@@ -11,6 +11,7 @@ pub use output::{Format, Summary, severity_name, write_report};
 use crate::analysis::images::{NoTags, image_diagnostics};
 use crate::analysis::{self, kustomize};
 use crate::config::ImageSettings;
+use crate::schema::modeline::{ModelineSchema, find_modeline};
 use crate::schema::store::StoreSettings;
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
@@ -29,7 +30,9 @@ Options:
       --schema-location LOC      directory or URL template of kubeconform-layout schemas (repeatable;
                                  default: kubeconform's public mirror)
       --crd-catalog DIR          CRD schemas in {group}/{kind}_{version}.json layout, for custom kinds
-                                 whose CRD is not in the checked files
+                                 whose CRD is not in the checked files (before the bundled ones)
+      --offline                  never download schemas: modeline URLs that gitops-ls does not ship and
+                                 the online CRD catalog are skipped (the disk cache is still read)
       --check-images             ask the registries whether every image tag exists (credentials from
                                  ~/.docker/config.json); without it image checks stay offline
       --insecure-registry HOST   plain HTTP for this registry (repeatable; localhost always is)
@@ -84,7 +87,11 @@ pub fn run(args: &[String]) -> i32 {
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut format = Format::Text;
     let mut paths = Vec::new();
-    let mut schemas = StoreSettings { cache_dir: default_cache_dir(), ..Default::default() };
+    let mut schemas = StoreSettings {
+        cache_dir: default_cache_dir(),
+        online_catalog: Some(crate::schema::store::DEFAULT_ONLINE_CATALOG.to_string()),
+        ..Default::default()
+    };
     let mut check_images = false;
     let mut insecure = Vec::new();
     let mut it = args.iter();
@@ -114,6 +121,10 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--check-images" if inline.is_none() => {
                 check_images = true;
+                continue;
+            }
+            "--offline" if inline.is_none() => {
+                schemas.offline = true;
                 continue;
             }
             _ => {}
@@ -259,6 +270,22 @@ pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&
             patches.extend(kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(&dir, p)));
         }
     }
+    // Schemas named by modelines are loaded up front, concurrently; a location that cannot be
+    // loaded is reported once, by its first document, for all the files that use it.
+    let mut uses = Vec::new();
+    for (path, l) in files.iter().zip(&loaded) {
+        let Loaded::Parsed { file, .. } = l else { continue };
+        for slot in file.documents() {
+            let doc = &slot.doc;
+            if !doc.complete || doc.is_template || doc.root.is_none() {
+                continue;
+            }
+            if let Some((ModelineSchema::Location(location), span)) = find_modeline(&doc.comments) {
+                uses.push((location, path.clone(), slot.start + span.start));
+            }
+        }
+    }
+    store.prefetch(&uses);
     let pairs: Vec<(&PathBuf, &Loaded, &Option<Vec<Diagnostic>>)> =
         files.iter().zip(&loaded).zip(&image_findings).map(|((p, l), i)| (p, l, i)).collect();
     parallel_map(&pairs, |(path, l, images)| {
