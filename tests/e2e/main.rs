@@ -514,7 +514,12 @@ fn completion_without_snippet_support_is_plain_text() {
 }
 
 fn check(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls")).arg("check").args(args).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
     (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 

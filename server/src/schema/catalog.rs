@@ -235,7 +235,9 @@ pub fn load_from_online_catalog(
 ) -> Result<Option<Value>, LoadError> {
     let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
     match fetch_cached(&url, cache_dir, offline) {
-        Ok(text) => parse_json(&text, &url).map(|openapi| Some(crd::resource_schema(Some(&openapi), group, version, kind))),
+        Ok(text) => {
+            parse_json(&text, &url).map(|openapi| Some(crd::resource_schema(Some(&openapi), group, version, kind)))
+        }
         Err(Fetch::NotFound(_) | Fetch::Failed(_)) => Ok(None),
     }
 }
@@ -327,7 +329,10 @@ fn fetch(url: &str) -> Result<String, Fetch> {
     let mut response = agent.get(url).call().map_err(|e| {
         // The host itself failed (DNS, connection, TLS, timeout): remember it for the others.
         let reason = format!("{host} unreachable: {e}");
-        host_failures().lock().unwrap_or_else(PoisonError::into_inner).insert(host.clone(), (Instant::now(), reason.clone()));
+        host_failures()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(host.clone(), (Instant::now(), reason.clone()));
         Fetch::Failed(reason)
     })?;
     let status = response.status().as_u16();

@@ -135,9 +135,9 @@ fn is_api_version(s: &str) -> bool {
     }
     let rest = &rest[digits..];
     rest.is_empty()
-        || ["alpha", "beta"].iter().any(|p| {
-            rest.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
+        || ["alpha", "beta"]
+            .iter()
+            .any(|p| rest.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -277,7 +277,9 @@ mod tests {
             Some(WellKnown::KindLabel { kind: "service".into(), label: None, version: "v1".into() })
         );
         assert_eq!(
-            well_known("https://raw.githubusercontent.com/fluxcd-community/flux2-schemas/main/receiver-notification-v1.json"),
+            well_known(
+                "https://raw.githubusercontent.com/fluxcd-community/flux2-schemas/main/receiver-notification-v1.json"
+            ),
             Some(WellKnown::KindLabel {
                 kind: "receiver".into(),
                 label: Some("notification".into()),

@@ -189,10 +189,9 @@ impl SchemaStore {
         }
         *current = settings;
         self.loaded.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.validators
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|k, _| matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization | SchemaKey::Bundled { .. }));
+        self.validators.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| {
+            matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization | SchemaKey::Bundled { .. })
+        });
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
@@ -371,8 +370,7 @@ impl SchemaStore {
         if let Some(base) = settings.online_catalog.as_deref().filter(|b| !b.is_empty()) {
             let key = format!("online|{base}|{api_version}|{kind}");
             let cache_dir = settings.cache_dir.as_deref();
-            let load =
-                || catalog::load_from_online_catalog(base, group, version, kind, cache_dir, settings.offline);
+            let load = || catalog::load_from_online_catalog(base, group, version, kind, cache_dir, settings.offline);
             if let Some(Ok(schema)) = self.load_cached(&key, load) {
                 let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
                 return Lookup::Found(ResolvedSchema {
@@ -433,7 +431,9 @@ impl SchemaStore {
     /// `uses` are (location, file, offset of the modeline in the file).
     pub fn prefetch(&self, uses: &[(String, PathBuf, usize)]) {
         let settings = self.settings();
-        let mut by_host: Vec<(String, Vec<(String, String, PathBuf)>)> = Vec::new();
+        // (key, location as written, file), grouped by host.
+        type Use = (String, String, PathBuf);
+        let mut by_host: Vec<(String, Vec<Use>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (location, path, _) in uses {
             if well_known(location).is_some() && self.well_known_location(location).is_some() {
