@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Vendors and cross-checks the bundled CRD schemas in schemas/crds/.
 
-  crds.py vendor  --catalog DIR --config-sync REPO   # refresh schemas/crds/ from the sources
+  crds.py vendor  --catalog DIR --config-sync REPO --prometheus-operator REPO   # refresh schemas/crds/
   crds.py compare --catalog DIR                      # vendored copy vs a CRDs-catalog checkout
 
 `--catalog` is a checkout of datreeio/CRDs-catalog (or a copy in its layout,
@@ -193,10 +193,18 @@ def vendor(args):
         kind = kind_name(group, lower, [s for _, _, s in versions])
         for version, name, _ in versions:
             rows.append((group, version, kind, PROJECTS[group], f"{group}/{name}"))
-    if args.config_sync:
+    if args.config_sync or args.prometheus_operator:
         import yaml
 
+        # PyYAML reads a plain `=` as YAML 1.1's "value" tag; it is just the string here.
+        yaml.SafeLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+    if args.config_sync:
         rows.extend(vendor_config_sync(args.config_sync, yaml))
+    if args.prometheus_operator:
+        upstream = vendor_manifests(args.prometheus_operator, PROMETHEUS_OPERATOR_MANIFESTS, yaml)
+        replaced = {r[4] for r in upstream}
+        rows = [r for r in rows if r[4] not in replaced] + upstream
     rows.sort()
     with open(os.path.join(OUT, "index.tsv"), "w") as f:
         f.write("# group\tversion\tkind\tproject\tfile\n")
@@ -205,10 +213,29 @@ def vendor(args):
     print(f"{len(rows)} schemas in {len({r[0] for r in rows})} groups")
 
 
+# prometheus-operator's own CRDs, newer than the catalog's (the catalog lacks fields that
+# current releases have, e.g. pushover `monospace`); they replace the catalog's files.
+PROMETHEUS_OPERATOR_MANIFESTS = [
+    f"example/prometheus-operator-crd-full/monitoring.coreos.com_{n}.yaml"
+    for n in "alertmanagerconfigs alertmanagers podmonitors probes prometheusagents prometheuses prometheusrules "
+    "scrapeconfigs servicemonitors thanosrulers".split()
+]
+
+
 def vendor_config_sync(repo, yaml):
+    rows = vendor_manifests(repo, CONFIG_SYNC_MANIFESTS, yaml)
+    with open(os.path.join(OUT, "configmanagement.gke.io", "repo_v1.json"), "w") as f:
+        json.dump(REPO_SCHEMA, f, indent=2, sort_keys=True)
+        f.write("\n")
+    rows.append(("configmanagement.gke.io", "v1", "Repo", "Config Sync", "configmanagement.gke.io/repo_v1.json"))
+    return rows
+
+
+def vendor_manifests(repo, manifests, yaml):
+    """Each served version's openAPIV3Schema of the CRDs in `manifests`, as JSON files."""
     rows = []
     rev = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    for manifest in CONFIG_SYNC_MANIFESTS:
+    for manifest in manifests:
         text = subprocess.run(
             ["git", "-C", repo, "show", f"HEAD:{manifest}"], capture_output=True, text=True, check=True
         ).stdout
@@ -231,11 +258,7 @@ def vendor_config_sync(repo, yaml):
                     json.dump(schema, f, indent=2, sort_keys=True)
                     f.write("\n")
                 rows.append((group, v["name"], kind, PROJECTS[group], f"{group}/{name}"))
-    with open(os.path.join(OUT, "configmanagement.gke.io", "repo_v1.json"), "w") as f:
-        json.dump(REPO_SCHEMA, f, indent=2, sort_keys=True)
-        f.write("\n")
-    rows.append(("configmanagement.gke.io", "v1", "Repo", "Config Sync", "configmanagement.gke.io/repo_v1.json"))
-    print(f"Config Sync CRDs from kpt-config-sync @ {rev}", file=sys.stderr)
+    print(f"{len(rows)} schemas from {repo} @ {rev}", file=sys.stderr)
     return rows
 
 
@@ -300,6 +323,7 @@ def main():
     v = sub.add_parser("vendor")
     v.add_argument("--catalog", required=True)
     v.add_argument("--config-sync")
+    v.add_argument("--prometheus-operator")
     c = sub.add_parser("compare")
     c.add_argument("--catalog", required=True)
     args = p.parse_args()
