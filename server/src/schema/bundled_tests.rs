@@ -501,6 +501,18 @@ fn hover_and_completion_describe_bundled_kinds() {
         interval.documentation
     );
     assert!(items.iter().any(|i| i.label == "chartRef"));
+
+    // `kind` values for a bundled group, `apiVersion` values for a bundled kind.
+    let labels = |fixture: &str| {
+        let (text, offset, file) = cursor(fixture);
+        let items = crate::analysis::completion::completion(&file, text.as_str(), offset, &store).items;
+        items.into_iter().map(|i| i.label).collect::<Vec<_>>()
+    };
+    let kinds = labels("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: $0\n");
+    assert_eq!(kinds, ["HelmRelease"]);
+    let versions = labels("apiVersion: $0\nkind: RootSync\n");
+    assert!(versions.contains(&"configsync.gke.io/v1beta1".to_string()), "{versions:?}");
+    assert!(versions.contains(&"configsync.gke.io/v1alpha1".to_string()), "{versions:?}");
 }
 
 #[test]
