@@ -574,3 +574,39 @@ fn check_learns_crds_from_the_tree_and_reports_every_rule() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("unknown format"));
 }
+
+#[test]
+fn check_offline_resolves_known_modelines_and_reports_an_unloadable_one_once() {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/modelines");
+    let (code, json, _) = check(&["--offline", "--format", "json", repo]);
+    assert_eq!(code, Some(1), "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let found: Vec<(String, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let path = d["path"].as_str().unwrap();
+            let rel = path.split("fixtures/modelines/").nth(1).unwrap_or(path).to_string();
+            (rel, d["line"].as_u64().unwrap(), d["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let expected = [
+        ("apps/a/helmrelease.yaml", 2, "schema-load"),
+        ("apps/b/helmrelease.yaml", 7, "missing-field"),
+        ("apps/b/helmrelease.yaml", 8, "unknown-field"),
+        ("flux/apps.yaml", 11, "wrong-type"),
+        ("kustomization.yaml", 9, "unknown-field"),
+    ];
+    let expected: Vec<(String, u64, String)> =
+        expected.iter().map(|(p, l, c)| (p.to_string(), *l, c.to_string())).collect();
+    assert_eq!(found, expected, "{json}");
+    let warning = &v["diagnostics"][0]["message"];
+    let warning = warning.as_str().unwrap();
+    assert!(warning.contains("offline"), "{warning}");
+    assert!(
+        warning.contains("also used in 1 other file: ") && warning.ends_with("apps/b/helmrelease.yaml)"),
+        "{warning}"
+    );
+    assert_eq!(v["summary"]["resources"], 5, "{json}");
+}
