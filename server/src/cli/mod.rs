@@ -280,8 +280,8 @@ pub fn check_files(files: &[PathBuf], settings: &StoreSettings, images: Option<&
             if !doc.complete || doc.is_template || doc.root.is_none() {
                 continue;
             }
-            if let Some((ModelineSchema::Location(location), span)) = find_modeline(&doc.comments) {
-                uses.push((location, path.clone(), slot.start + span.start));
+            if let Some((ModelineSchema::Location(location), _)) = find_modeline(&doc.comments) {
+                uses.push((location, path.clone()));
             }
         }
     }

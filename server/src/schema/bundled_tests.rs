@@ -596,8 +596,7 @@ fn an_unloadable_modeline_warns_once_and_the_document_is_still_checked() {
         ("/repo/apps/c/helmrelease.yaml".into(), doc("c", "interval")),
     ];
     let store = SchemaStore::new();
-    let uses: Vec<(String, PathBuf, usize)> =
-        files.iter().map(|(p, t)| (url.clone(), p.clone(), t.find('#').unwrap())).collect();
+    let uses: Vec<(String, PathBuf)> = files.iter().map(|(p, _)| (url.clone(), p.clone())).collect();
     store.prefetch(&uses);
     // Validated in another order than the files': the first file still reports.
     let mut by_file = Vec::new();
@@ -629,8 +628,13 @@ fn without_prefetch_the_first_document_to_ask_reports() {
     let first = validate_file(&YamlFile::parse(&text), &store, &opts("/r/a.yaml")).diagnostics;
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(first[0].span.start, 0);
-    // Validating again (an edit in the server) reports it again, on the same document.
+    // Validating again (an edit in the server) reports it again, on the same document, even
+    // when the edit moved it.
     assert_eq!(validate_file(&YamlFile::parse(&text), &store, &opts("/r/a.yaml")).diagnostics.len(), 1);
+    let edited = format!("# notes\n\n{text}");
+    let again = validate_file(&YamlFile::parse(&edited), &store, &opts("/r/a.yaml")).diagnostics;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].span.start, "# notes\n\n".len());
     assert!(validate_file(&YamlFile::parse(&text), &store, &opts("/r/b.yaml")).diagnostics.is_empty());
 }
 
@@ -752,10 +756,10 @@ fn offline_modelines_are_not_downloaded() {
 fn failed_hosts_are_not_asked_again() {
     let base = dead_base();
     let store = SchemaStore::new();
-    let uses: Vec<(String, PathBuf, usize)> =
-        (0..6).map(|i| (format!("{base}/s{i}.json"), PathBuf::from(format!("/r/{i}.yaml")), 0)).collect();
+    let uses: Vec<(String, PathBuf)> =
+        (0..6).map(|i| (format!("{base}/s{i}.json"), PathBuf::from(format!("/r/{i}.yaml")))).collect();
     store.prefetch(&uses);
-    for (url, path, _) in &uses {
+    for (url, path) in &uses {
         match store.load_location(url, Some(path), Provenance::Modeline { location: url.clone() }) {
             Lookup::Failed(msg) => assert!(msg.contains(&format!("{base} unreachable")), "{msg}"),
             other => panic!("{other:?}"),

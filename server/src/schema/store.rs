@@ -171,8 +171,8 @@ pub struct SchemaStore {
 
 #[derive(Clone, Debug)]
 struct FailureReport {
-    /// (file, offset of the modeline): the document that carries the warning.
-    owner: (Option<PathBuf>, usize),
+    /// The file whose first document using the location carries the warning.
+    owner: Option<PathBuf>,
     others: Vec<PathBuf>,
 }
 
@@ -406,19 +406,20 @@ impl SchemaStore {
         })
     }
 
-    /// Whether the document at (`path`, `offset`) is the one that reports that `location`
-    /// could not be loaded; `Some` with the other files that use it. The first document to ask
-    /// is the one, unless [`SchemaStore::prefetch`] chose it before.
-    pub fn claim_failure(&self, location: &str, path: Option<&Path>, offset: usize) -> Option<Vec<PathBuf>> {
+    /// Whether the file at `path` is the one that reports that `location` could not be
+    /// loaded (on its first document using it); `Some` with the other files that use it. The
+    /// first file to ask is the one, unless [`SchemaStore::prefetch`] chose it before; it stays
+    /// the one however often it is validated again.
+    pub fn claim_failure(&self, location: &str, path: Option<&Path>) -> Option<Vec<PathBuf>> {
         let key = Self::location_key(location, path);
         let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let me = (path.map(Path::to_path_buf), offset);
+        let me = path.map(Path::to_path_buf);
         let report = failures.entry(key).or_insert_with(|| FailureReport { owner: me.clone(), others: Vec::new() });
         if report.owner == me {
             return Some(report.others.clone());
         }
         if let Some(p) = path {
-            if report.owner.0.as_deref() != Some(p) && !report.others.iter().any(|o| o == p) {
+            if !report.others.iter().any(|o| o == p) {
                 report.others.push(p.to_path_buf());
             }
         }
@@ -428,14 +429,14 @@ impl SchemaStore {
     /// Loads the schemas that modelines name, before validation: URLs concurrently (one
     /// thread per host, failures remembered per host), and for each location that cannot be
     /// loaded, the first document (in the order given) reports it for all the others.
-    /// `uses` are (location, file, offset of the modeline in the file).
-    pub fn prefetch(&self, uses: &[(String, PathBuf, usize)]) {
+    /// `uses` are (location, file) in the order the files are reported.
+    pub fn prefetch(&self, uses: &[(String, PathBuf)]) {
         let settings = self.settings();
         // (key, location as written, file), grouped by host.
         type Use = (String, String, PathBuf);
         let mut by_host: Vec<(String, Vec<Use>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (location, path, _) in uses {
+        for (location, path) in uses {
             if well_known(location).is_some() && self.well_known_location(location).is_some() {
                 continue;
             }
@@ -470,15 +471,14 @@ impl SchemaStore {
         // The first document that uses a failed location reports it, listing the other files.
         let loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
         let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        for (location, path, offset) in uses {
+        for (location, path) in uses {
             let key = Self::location_key(location, Some(path));
             if !matches!(loaded.get(&key), Some(Err(_))) {
                 continue;
             }
-            let report = failures
-                .entry(key)
-                .or_insert_with(|| FailureReport { owner: (Some(path.clone()), *offset), others: Vec::new() });
-            if report.owner.0.as_deref() != Some(path.as_path()) && !report.others.contains(path) {
+            let report =
+                failures.entry(key).or_insert_with(|| FailureReport { owner: Some(path.clone()), others: Vec::new() });
+            if report.owner.as_deref() != Some(path.as_path()) && !report.others.contains(path) {
                 report.others.push(path.clone());
             }
         }

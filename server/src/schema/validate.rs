@@ -52,13 +52,21 @@ pub struct FileValidation {
 /// Validates every complete, non-template document of `file`. Diagnostics are in absolute offsets.
 pub fn validate_file(file: &YamlFile, store: &SchemaStore, opts: &ValidationOptions) -> FileValidation {
     let mut out = FileValidation::default();
+    // Schema locations this file already reported as unloadable: one warning per file at most.
+    let mut reported = Vec::new();
     for slot in file.documents() {
-        validate_slot(slot, store, opts, &mut out);
+        validate_slot(slot, store, opts, &mut out, &mut reported);
     }
     out
 }
 
-fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOptions, out: &mut FileValidation) {
+fn validate_slot(
+    slot: &DocumentSlot,
+    store: &SchemaStore,
+    opts: &ValidationOptions,
+    out: &mut FileValidation,
+    reported: &mut Vec<String>,
+) {
     let doc = &slot.doc;
     if !doc.complete || doc.is_template {
         return;
@@ -83,7 +91,9 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
             Lookup::Failed(msg) => msg,
             Lookup::Missing => format!("schema `{location}` not found"),
         };
-        if let Some(others) = store.claim_failure(&location, path, slot.start + span.start) {
+        let first_here = !reported.contains(&location);
+        reported.push(location.clone());
+        if let Some(others) = store.claim_failure(&location, path).filter(|_| first_here) {
             let mut msg = format!("{msg}; checked by apiVersion and kind instead");
             if !others.is_empty() {
                 let names: Vec<String> = others.iter().take(5).map(|p| p.display().to_string()).collect();
