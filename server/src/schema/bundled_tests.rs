@@ -720,6 +720,10 @@ fn the_online_catalog_covers_the_long_tail_and_is_cached_on_disk() {
     // Bundled kinds never go to the catalog; a kind it lacks is just unknown.
     assert!(store.resolve_kind("cert-manager.io/v1", "Issuer").is_some());
     assert!(matches!(store.lookup_kind("widgets.example.com/v1", "Gadget"), Lookup::Missing));
+    // A miss is remembered; a typo in a built-in group is not looked up at all.
+    assert!(matches!(store.lookup_kind("widgets.example.com/v1", "Gadget"), Lookup::Missing));
+    assert!(matches!(store.lookup_kind("apps/v1", "Deploymnet"), Lookup::Missing));
+    assert!(matches!(store.lookup_kind("networking.k8s.io/v1", "Ingres"), Lookup::Missing));
     assert_eq!(
         server.hits(),
         ["/catalog/widgets.example.com/widget_v1.json", "/catalog/widgets.example.com/gadget_v1.json"]

@@ -167,6 +167,8 @@ pub struct SchemaStore {
     /// Locations that could not be loaded: which document reports it (one warning per location)
     /// and the other files that use it.
     failures: Mutex<HashMap<String, FailureReport>>,
+    /// Kinds the online catalog does not have (or could not be asked for).
+    online_misses: Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +195,7 @@ impl SchemaStore {
             matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization | SchemaKey::Bundled { .. })
         });
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     pub fn settings(&self) -> StoreSettings {
@@ -367,11 +370,21 @@ impl SchemaStore {
         if let Some(found) = self.bundled(api_version, kind) {
             return Lookup::Found(found);
         }
-        if let Some(base) = settings.online_catalog.as_deref().filter(|b| !b.is_empty()) {
+        // Only CRD groups: a kind missing from a built-in group is a typo, not the long tail.
+        let crd_group = group.contains('.') && !is_builtin_group;
+        if let Some(base) = settings.online_catalog.as_deref().filter(|b| !b.is_empty() && crd_group) {
             let key = format!("online|{base}|{api_version}|{kind}");
+            if self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
+                return Lookup::Missing;
+            }
             let cache_dir = settings.cache_dir.as_deref();
             let load = || catalog::load_from_online_catalog(base, group, version, kind, cache_dir, settings.offline);
-            if let Some(Ok(schema)) = self.load_cached(&key, load) {
+            let Some(Ok(schema)) = self.load_cached(&key, load) else {
+                // Asked once per kind: a 404 or a dead host is not asked again on every edit.
+                self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).insert(key);
+                return Lookup::Missing;
+            };
+            {
                 let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
                 return Lookup::Found(ResolvedSchema {
                     key: SchemaKey::Location(key),
