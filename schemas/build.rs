@@ -4,7 +4,8 @@
 //! `schemars::JsonSchema` impls. This script collects the definition of every built-in kind,
 //! tightens it for strict validation (see `postprocess`) and writes two files to `OUT_DIR`:
 //! `definitions.json` (one draft-07 document with a shared `definitions` table) and
-//! `kinds.rs` (the kind table and the Kubernetes version).
+//! `kinds.rs` (the kind table and the Kubernetes version). It also packs the vendored CRD
+//! schemas of `crds/` (see `build/crds.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -18,6 +19,9 @@ use serde_json::{Value, json};
 
 #[path = "build/postprocess.rs"]
 mod schemas_postprocess;
+
+#[path = "build/crds.rs"]
+mod crds;
 
 /// Only cluster- and namespace-scoped resources are kinds one writes in a manifest;
 /// subresources (`Scale`, `Eviction`, `TokenRequest`) have no scope of their own.
@@ -203,6 +207,8 @@ fn main() {
     let text = serde_json::to_string(&document).expect("serialize");
     std::fs::write(out.join("definitions.json"), text).expect("write definitions.json");
     std::fs::write(out.join("kinds.rs"), kinds_rs(version, &kinds)).expect("write kinds.rs");
+    println!("cargo::rerun-if-changed=build/crds.rs");
+    crds::pack(&Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"), &out);
 }
 
 fn kinds_rs(version: &str, kinds: &[post::Kind]) -> String {

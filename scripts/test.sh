@@ -15,6 +15,7 @@ fi
 
 # Tests use registries on 127.0.0.1 only; manifests naming public images must not reach them.
 export GITOPS_LS_REGISTRY_LOOPBACK_ONLY=1
+export GITOPS_LS_SCHEMAS_LOOPBACK_ONLY=1
 
 echo "== test registry tools"
 if [[ "${GITOPS_LS_SKIP_REGISTRY_TESTS:-}" == "1" ]]; then

@@ -110,3 +110,74 @@ fn collect_refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
         _ => {}
     }
 }
+
+/// A CRD schema bundled with the crate: vendored from the CRDs-catalog (or converted from
+/// Config Sync's CRDs), see `crds/SOURCES.md`. The schema is the CRD version's
+/// `openAPIV3Schema` as JSON, before any conversion for validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BundledCrd {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    /// `group/version`.
+    pub api_version: &'static str,
+    /// The project that ships the CRD, e.g. `Flux`.
+    pub project: &'static str,
+    /// Path under `crds/`, e.g. `helm.toolkit.fluxcd.io/helmrelease_v2.json`.
+    pub file: &'static str,
+    group_index: usize,
+    start: usize,
+    end: usize,
+}
+
+struct CrdGroup {
+    group: &'static str,
+    /// Decompressed length.
+    len: usize,
+    data: &'static [u8],
+}
+
+include!(concat!(env!("OUT_DIR"), "/crds.rs"));
+
+/// Every bundled CRD version, sorted by group, version and kind.
+pub fn bundled_crds() -> impl ExactSizeIterator<Item = &'static BundledCrd> + Clone {
+    BUNDLED_CRDS.iter()
+}
+
+/// The bundled CRD version with this `apiVersion` and `kind` (`kind` as the CRD names it).
+pub fn bundled_crd(api_version: &str, kind: &str) -> Option<&'static BundledCrd> {
+    BUNDLED_CRDS.iter().find(|c| c.api_version == api_version && c.kind == kind)
+}
+
+/// The bundled CRD version by group, version and kind in any letter case (catalog file names
+/// write the kind in lower case).
+pub fn bundled_crd_ignore_case(group: &str, version: &str, kind: &str) -> Option<&'static BundledCrd> {
+    BUNDLED_CRDS.iter().find(|c| c.group == group && c.version == version && c.kind.eq_ignore_ascii_case(kind))
+}
+
+/// Compressed bytes embedded for the bundled CRDs, and their size once decompressed.
+pub fn bundled_crd_sizes() -> (usize, usize) {
+    CRD_GROUPS.iter().fold((0, 0), |(c, d), g| (c + g.data.len(), d + g.len))
+}
+
+impl BundledCrd {
+    /// The CRD version's `openAPIV3Schema`. Its group is decompressed on first use and kept.
+    pub fn schema(&self) -> Value {
+        let text = group_text(self.group_index);
+        serde_json::from_str(&text[self.start..self.end]).expect("bundled CRD schemas are valid JSON")
+    }
+}
+
+fn group_text(index: usize) -> &'static str {
+    static TEXTS: OnceLock<Vec<OnceLock<String>>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| CRD_GROUPS.iter().map(|_| OnceLock::new()).collect());
+    texts[index].get_or_init(|| {
+        use std::io::Read as _;
+        let group = &CRD_GROUPS[index];
+        let mut decoder = ruzstd::decoding::StreamingDecoder::new(group.data)
+            .unwrap_or_else(|e| panic!("bundled CRDs of {}: {e}", group.group));
+        let mut text = String::with_capacity(group.len);
+        decoder.read_to_string(&mut text).unwrap_or_else(|e| panic!("bundled CRDs of {}: {e}", group.group));
+        text
+    })
+}

@@ -25,6 +25,8 @@ pub struct Settings {
     pub validation: ValidationSettings,
     pub images: ImageSettings,
     pub log: LogSettings,
+    /// Never download schemas (modeline URLs, the online CRD catalog, other Kubernetes versions).
+    pub offline: bool,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             validation: ValidationSettings::default(),
             images: ImageSettings::default(),
             log: LogSettings::default(),
+            offline: false,
         }
     }
 }
@@ -46,6 +49,8 @@ pub struct SchemaSettings {
     pub locations: Vec<String>,
     pub crd_catalog: Option<String>,
     pub associations: BTreeMap<String, String>,
+    /// Base URL of an online CRD catalog (CRDs-catalog layout); `""` turns it off.
+    pub online_catalog: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -125,6 +130,9 @@ impl Settings {
         if let Some(x) = map.get("log").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.log = x;
         }
+        if let Some(Value::Bool(b)) = map.get("offline") {
+            s.offline = *b;
+        }
         s
     }
 
@@ -150,6 +158,12 @@ impl Settings {
             crd_catalog: self.schemas.crd_catalog.as_ref().map(PathBuf::from),
             associations: self.schemas.associations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             cache_dir,
+            offline: self.offline,
+            online_catalog: match self.schemas.online_catalog.as_deref().map(str::trim) {
+                None => Some(crate::schema::store::DEFAULT_ONLINE_CATALOG.to_string()),
+                Some("") => None,
+                Some(url) => Some(url.to_string()),
+            },
         }
     }
 

@@ -68,6 +68,7 @@ impl Server {
             .env("GITOPS_LS_LOG", "info")
             // Tests never reach registries beyond this machine.
             .env("GITOPS_LS_REGISTRY_LOOPBACK_ONLY", "1")
+            .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

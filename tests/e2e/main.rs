@@ -520,7 +520,12 @@ fn completion_without_snippet_support_is_plain_text() {
 }
 
 fn check(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls")).arg("check").args(args).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
     (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
@@ -691,4 +696,40 @@ spec:
     // Information on the `sops` key; the Job's template has no restartPolicy (its `spec` key).
     assert_eq!(got, vec![(6, "sops-encrypted", 3), (17, "k8s-restart-policy", 1)], "{diags:?}");
     server.shutdown_and_exit();
+}
+
+#[test]
+fn check_offline_resolves_known_modelines_and_reports_an_unloadable_one_once() {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/modelines");
+    let (code, json, _) = check(&["--offline", "--format", "json", repo]);
+    assert_eq!(code, Some(1), "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let found: Vec<(String, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let path = d["path"].as_str().unwrap();
+            let rel = path.split("fixtures/modelines/").nth(1).unwrap_or(path).to_string();
+            (rel, d["line"].as_u64().unwrap(), d["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let expected = [
+        ("apps/a/helmrelease.yaml", 2, "schema-load"),
+        ("apps/b/helmrelease.yaml", 7, "missing-field"),
+        ("apps/b/helmrelease.yaml", 8, "unknown-field"),
+        ("flux/apps.yaml", 11, "wrong-type"),
+        ("kustomization.yaml", 9, "unknown-field"),
+    ];
+    let expected: Vec<(String, u64, String)> =
+        expected.iter().map(|(p, l, c)| (p.to_string(), *l, c.to_string())).collect();
+    assert_eq!(found, expected, "{json}");
+    let warning = &v["diagnostics"][0]["message"];
+    let warning = warning.as_str().unwrap();
+    assert!(warning.contains("offline"), "{warning}");
+    assert!(
+        warning.contains("also used in 1 other file: ") && warning.ends_with("apps/b/helmrelease.yaml)"),
+        "{warning}"
+    );
+    assert_eq!(v["summary"]["resources"], 5, "{json}");
 }

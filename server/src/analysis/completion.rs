@@ -305,37 +305,43 @@ fn kind_values(
     c: &Cx,
 ) -> Vec<CompletionItem> {
     let custom = store.custom_kinds();
+    // Rank: the repository's CRDs first, then built-in kinds, then the bundled CRD schemas.
     let known = gitops_ls_schemas::kinds()
-        .map(|k| (k.api_version, k.kind, false))
-        .chain(custom.iter().map(|k| (k.api_version.as_str(), k.kind.as_str(), true)));
+        .map(|k| (k.api_version, k.kind, 1u8))
+        .chain(custom.iter().map(|k| (k.api_version.as_str(), k.kind.as_str(), 0)))
+        .chain(
+            gitops_ls_schemas::bundled_crds()
+                .filter(|b| !custom.iter().any(|k| k.api_version == b.api_version && k.kind == b.kind))
+                .map(|b| (b.api_version, b.kind, 2)),
+        );
     // Filtering by an unknown or half-typed value would leave nothing: ignore it then.
     let filter = if key == "apiVersion" { kind } else { api_version };
     let filter =
         filter.as_deref().filter(|f| known.clone().any(|(av, k, _)| (if key == "apiVersion" { k } else { av }) == *f));
-    // (value, the other half of the pairs it forms, custom)
-    let mut found: Vec<(String, Vec<String>, bool)> = Vec::new();
-    for (av, k, is_custom) in known {
+    // (value, the other half of the pairs it forms, rank)
+    let mut found: Vec<(String, Vec<String>, u8)> = Vec::new();
+    for (av, k, rank) in known {
         let (value, other) = if key == "apiVersion" { (av, k) } else { (k, av) };
         if filter.is_some_and(|f| f != other) {
             continue;
         }
         match found.iter_mut().find(|(v, _, _)| v == value) {
             Some((_, others, _)) => others.push(other.to_string()),
-            None => found.push((value.to_string(), vec![other.to_string()], is_custom)),
+            None => found.push((value.to_string(), vec![other.to_string()], rank)),
         }
     }
     let item_kind = if key == "apiVersion" { ItemKind::Module } else { ItemKind::Class };
     found
         .into_iter()
         .enumerate()
-        .map(|(i, (value, others, is_custom))| {
+        .map(|(i, (value, others, rank))| {
             let mut detail = others.join(", ");
             if detail.len() > 60 {
-                detail = format!("{}, … ({} kinds)", others[..3].join(", "), others.len());
+                detail = format!("{}, … ({} kinds)", others[..others.len().min(3)].join(", "), others.len());
             }
             let mut item = value_item(value, item_kind, Some(detail), None, true, i, c);
             // Custom resources are what a GitOps repository mostly adds: list them first.
-            item.sort_text = Some(format!("{}{}", if is_custom { 0 } else { 1 }, item.label));
+            item.sort_text = Some(format!("{rank}{}", item.label));
             item
         })
         .collect()

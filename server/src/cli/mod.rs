@@ -20,6 +20,7 @@ use crate::analysis::{self, kustomize};
 use crate::base::{Encoding, LineIndex};
 use crate::config::ImageSettings;
 use crate::registry::Registry;
+use crate::schema::modeline::modeline_locations;
 use crate::schema::store::{CustomKind, StoreSettings};
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::vfs::{self, ReadError};
@@ -53,7 +54,9 @@ Options:
       --schema-location LOC      directory or URL template of kubeconform-layout schemas (repeatable;
                                  default: kubeconform's public mirror)
       --crd-catalog DIR          CRD schemas in {group}/{kind}_{version}.json layout, for custom kinds
-                                 whose CRD is not in the checked files
+                                 whose CRD is not in the checked files (before the bundled ones)
+      --offline                  never download schemas: modeline URLs that gitops-ls does not ship and
+                                 the online CRD catalog are skipped (the disk cache is still read)
       --check-images             ask the registries whether every image tag exists (credentials from
                                  ~/.docker/config.json); without it image checks stay offline
       --insecure-registry HOST   plain HTTP for this registry (repeatable; localhost always is)
@@ -127,7 +130,11 @@ fn init_logging() {
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut format = Format::Text;
     let mut paths = Vec::new();
-    let mut schemas = StoreSettings { cache_dir: default_cache_dir(), ..Default::default() };
+    let mut schemas = StoreSettings {
+        cache_dir: default_cache_dir(),
+        online_catalog: Some(crate::schema::store::DEFAULT_ONLINE_CATALOG.to_string()),
+        ..Default::default()
+    };
     let mut check_images = false;
     let mut insecure = Vec::new();
     let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
@@ -167,6 +174,10 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--check-images" if inline.is_none() => {
                 check_images = true;
+                continue;
+            }
+            "--offline" if inline.is_none() => {
+                schemas.offline = true;
                 continue;
             }
             _ => {}
@@ -319,6 +330,11 @@ fn learn_repository(
         },
     );
     learned.sort_by(|a, b| a.0.cmp(&b.0));
+    // Schemas named by modelines are loaded up front, concurrently; a location that cannot be
+    // loaded is reported once, by its first file in path order, listing the others.
+    let uses: Vec<(String, PathBuf)> =
+        learned.iter().flat_map(|(path, found)| found.modelines.iter().map(|l| (l.clone(), path.clone()))).collect();
+    store.prefetch(&uses);
     let mut repo = Repository::default();
     for (path, found) in learned {
         if !found.kinds.is_empty() {
@@ -341,6 +357,8 @@ struct Repository {
 
 /// What one file contributes to [`Repository`], and its CRDs.
 struct Learned {
+    /// Schema locations its modelines name.
+    modelines: Vec<String>,
     kinds: Vec<CustomKind>,
     patches: Vec<PathBuf>,
     namespace_scopes: Vec<PathBuf>,
@@ -350,9 +368,15 @@ struct Learned {
 /// Files that can hold neither are read but not parsed.
 fn learn_file(path: &Path, limit: u64) -> Option<Learned> {
     let text = vfs::read_text(path, limit).ok()?;
+    let modelines = modeline_locations(&text);
     let kustomization = kustomize::is_kustomization_file(path);
     if !kustomization && !text.contains("CustomResourceDefinition") {
-        return None;
+        return (!modelines.is_empty()).then(|| Learned {
+            modelines,
+            kinds: Vec::new(),
+            patches: Vec::new(),
+            namespace_scopes: Vec::new(),
+        });
     }
     let file = YamlFile::parse(text.as_str());
     let index = LineIndex::new(&text);
@@ -364,7 +388,7 @@ fn learn_file(path: &Path, limit: u64) -> Option<Learned> {
         patches.extend(kustomize::patch_paths(&file).iter().map(|p| kustomize::join_normalized(&dir, p)));
         namespace_scopes = analysis::gitops::namespace_scopes(&absolute(path), &file);
     }
-    Some(Learned { kinds, patches, namespace_scopes })
+    Some(Learned { modelines, kinds, patches, namespace_scopes })
 }
 
 /// The second pass for one file: everything `check` reports about it.

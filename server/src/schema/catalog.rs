@@ -9,10 +9,12 @@
 //!   template ([`KubeconformSource`]), downloaded once and cached on disk.
 //! * A plain schema file or URL named by a modeline or a setting ([`load_schema`]).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -60,12 +62,18 @@ pub fn load_from_catalog(dir: &Path, group: &str, version: &str, kind: &str) -> 
 }
 
 /// A schema named by a modeline or a setting: a JSON file (relative to the document's
-/// directory) or a URL (cached under `cache_dir` when given). Used as is.
-pub fn load_schema(location: &str, document_path: Option<&Path>, cache_dir: Option<&Path>) -> Result<Value, LoadError> {
+/// directory) or a URL (cached under `cache_dir` when given; only the cache is read when
+/// `offline`). Used as is.
+pub fn load_schema(
+    location: &str,
+    document_path: Option<&Path>,
+    cache_dir: Option<&Path>,
+    offline: bool,
+) -> Result<Value, LoadError> {
     match resolve_location(location, document_path) {
         SchemaLocation::File(path) => read_json_file(&path),
         SchemaLocation::Url(url) => {
-            let text = fetch_cached(&url, cache_dir).map_err(|e| match e {
+            let text = fetch_cached(&url, cache_dir, offline).map_err(|e| match e {
                 Fetch::NotFound(status) => LoadError::NotFound(format!("schema {url} not found (HTTP {status})")),
                 Fetch::Failed(reason) => LoadError::Unreachable(format!("cannot fetch schema {url}: {reason}")),
             })?;
@@ -94,6 +102,8 @@ pub struct KubeconformSource {
     pub kubernetes_version: String,
     /// Where downloaded schemas are kept (one file per URL); no caching when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// Read the cache only; never download.
+    pub offline: bool,
 }
 
 const DEFAULT_LAYOUT: &str =
@@ -137,7 +147,7 @@ impl KubeconformSource {
             ))
         };
         if location.starts_with("http://") || location.starts_with("https://") {
-            let text = fetch_cached(&location, self.cache_dir.as_deref()).map_err(|e| match e {
+            let text = fetch_cached(&location, self.cache_dir.as_deref(), self.offline).map_err(|e| match e {
                 Fetch::NotFound(status) => not_found(format!("{location} returned HTTP {status}")),
                 Fetch::Failed(reason) => LoadError::Unreachable(format!(
                     "cannot fetch Kubernetes {} schemas from {}: {reason}",
@@ -211,14 +221,38 @@ enum Fetch {
     Failed(String),
 }
 
+/// A CRD schema from an online catalog in the CRDs-catalog layout
+/// (`{base}/{group}/{kind lowercased}_{version}.json`), cached on disk like any download.
+/// `Ok(None)` when the catalog does not have the kind (HTTP 404) or cannot be reached: the
+/// kind is then simply unknown, as without the catalog.
+pub fn load_from_online_catalog(
+    base: &str,
+    group: &str,
+    version: &str,
+    kind: &str,
+    cache_dir: Option<&Path>,
+    offline: bool,
+) -> Result<Option<Value>, LoadError> {
+    let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
+    match fetch_cached(&url, cache_dir, offline) {
+        Ok(text) => {
+            parse_json(&text, &url).map(|openapi| Some(crd::resource_schema(Some(&openapi), group, version, kind)))
+        }
+        Err(Fetch::NotFound(_) | Fetch::Failed(_)) => Ok(None),
+    }
+}
+
 /// Downloads `url`, or reads it from the cache. Only successful, valid-JSON answers are cached,
 /// so a transient failure is retried next time.
-fn fetch_cached(url: &str, cache_dir: Option<&Path>) -> Result<String, Fetch> {
+fn fetch_cached(url: &str, cache_dir: Option<&Path>, offline: bool) -> Result<String, Fetch> {
     let cached = cache_dir.map(|d| d.join(cache_file_name(url)));
     if let Some(text) = cached.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
         if serde_json::from_str::<Value>(&text).is_ok() {
             return Ok(text);
         }
+    }
+    if offline {
+        return Err(Fetch::Failed("offline (not downloading; nothing cached)".into()));
     }
     let text = fetch(url)?;
     if let Some(path) = cached {
@@ -233,13 +267,74 @@ fn fetch_cached(url: &str, cache_dir: Option<&Path>) -> Result<String, Fetch> {
 /// Schemas of big CRDs run to a few MB; this bounds a misbehaving server.
 const MAX_SCHEMA_BYTES: u64 = 64 << 20;
 
+/// A host that could not be reached is not asked again for this long: one run of `check`
+/// (or a burst of edits) pays for a dead host once, a server retries later.
+const HOST_FAILURE_TTL: Duration = Duration::from_secs(120);
+
+/// Set (to anything but `0`) to download schemas from loopback addresses only, so a test run
+/// can never reach the network.
+pub const LOOPBACK_ONLY_ENV: &str = "GITOPS_LS_SCHEMAS_LOOPBACK_ONLY";
+
+fn host_failures() -> &'static Mutex<HashMap<String, (Instant, String)>> {
+    static FAILURES: OnceLock<Mutex<HashMap<String, (Instant, String)>>> = OnceLock::new();
+    FAILURES.get_or_init(Default::default)
+}
+
+/// `scheme://host[:port]` of a URL, the unit whose failures are remembered.
+pub fn url_host(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
+}
+
+fn is_loopback(url: &str) -> bool {
+    let host = url_host(url);
+    let host = &host[host.find("://").map_or(0, |i| i + 3)..];
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why this host is not being asked, if it failed recently.
+fn recent_host_failure(host: &str) -> Option<String> {
+    let mut failures = host_failures().lock().unwrap_or_else(PoisonError::into_inner);
+    match failures.get(host) {
+        Some((at, reason)) if at.elapsed() < HOST_FAILURE_TTL => Some(reason.clone()),
+        Some(_) => {
+            failures.remove(host);
+            None
+        }
+        None => None,
+    }
+}
+
 fn fetch(url: &str) -> Result<String, Fetch> {
+    if std::env::var(LOOPBACK_ONLY_ENV).is_ok_and(|v| !v.is_empty() && v != "0") && !is_loopback(url) {
+        return Err(Fetch::Failed(format!("{LOOPBACK_ONLY_ENV} is set: not contacting {}", url_host(url))));
+    }
+    let host = url_host(url).to_string();
+    if let Some(reason) = recent_host_failure(&host) {
+        return Err(Fetch::Failed(reason));
+    }
+    // Short timeouts: a dead host or a DNS that never answers must not stall a whole check.
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_resolve(Some(Duration::from_secs(3)))
+        .timeout_connect(Some(Duration::from_secs(3)))
+        .timeout_global(Some(Duration::from_secs(20)))
         .http_status_as_error(false)
         .build()
         .into();
-    let mut response = agent.get(url).call().map_err(|e| Fetch::Failed(e.to_string()))?;
+    let mut response = agent.get(url).call().map_err(|e| {
+        // The host itself failed (DNS, connection, TLS, timeout): remember it for the others.
+        let reason = format!("{host} unreachable: {e}");
+        host_failures()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(host.clone(), (Instant::now(), reason.clone()));
+        Fetch::Failed(reason)
+    })?;
     let status = response.status().as_u16();
     if status == 404 || status == 410 {
         return Err(Fetch::NotFound(status));

@@ -87,6 +87,7 @@ fn kubeconform_locations() {
         location: location.into(),
         kubernetes_version: version.into(),
         cache_dir: None,
+        offline: false,
     };
     let base = source("https://example.com/schemas/", "1.29");
     assert_eq!(
@@ -134,6 +135,7 @@ fn kubeconform_directory() {
         location: dir.path().display().to_string(),
         kubernetes_version: "1.29".into(),
         cache_dir: None,
+        offline: false,
     };
     assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema));
     // The version is there but not this kind: not an error, a custom resource may have it.
@@ -206,6 +208,7 @@ fn kubeconform_url_with_cache_and_404() {
         location: format!("{}/schemas", server.base),
         kubernetes_version: "1.29".into(),
         cache_dir: Some(cache.path().join("kubeconform")),
+        offline: false,
     };
 
     assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema.clone()));
@@ -240,6 +243,7 @@ fn unreachable_server_is_an_error() {
         location: format!("http://127.0.0.1:{port}"),
         kubernetes_version: "1.29".into(),
         cache_dir: None,
+        offline: false,
     };
     let err = source.load("", "v1", "Pod").unwrap_err();
     assert!(matches!(err, LoadError::Unreachable(_)), "{err}");
@@ -253,18 +257,18 @@ fn modeline_and_setting_schemas() {
     let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}});
     std::fs::write(dir.path().join("schemas/app.json"), schema.to_string()).unwrap();
     let doc = dir.path().join("apps/app.yaml");
-    assert_eq!(load_schema("../schemas/app.json", Some(&doc), None).unwrap(), schema);
+    assert_eq!(load_schema("../schemas/app.json", Some(&doc), None, false).unwrap(), schema);
     let url = format!("file://{}", dir.path().join("schemas/app.json").display());
-    assert_eq!(load_schema(&url, None, None).unwrap(), schema);
-    assert!(matches!(load_schema("../schemas/none.json", Some(&doc), None), Err(LoadError::NotFound(_))));
+    assert_eq!(load_schema(&url, None, None, false).unwrap(), schema);
+    assert!(matches!(load_schema("../schemas/none.json", Some(&doc), None, false), Err(LoadError::NotFound(_))));
 
     let server = TestServer::start(vec![("/app.json", schema.to_string())]);
     let cache = tempfile::tempdir().unwrap();
     let remote = format!("{}/app.json", server.base);
-    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path())).unwrap(), schema);
-    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path())).unwrap(), schema);
+    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
+    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
     assert_eq!(server.hits("/app.json"), 1);
-    let err = load_schema(&format!("{}/gone.json", server.base), None, None).unwrap_err();
+    let err = load_schema(&format!("{}/gone.json", server.base), None, None, false).unwrap_err();
     assert_eq!(err.to_string(), format!("schema {}/gone.json not found (HTTP 404)", server.base));
 }
 
@@ -287,7 +291,7 @@ fn hits_counter_is_shared() {
             let url = format!("{}{p}", server.base);
             let count = Arc::clone(&count);
             s.spawn(move || {
-                load_schema(&url, None, None).unwrap();
+                load_schema(&url, None, None, false).unwrap();
                 count.fetch_add(1, Ordering::SeqCst);
             });
         }

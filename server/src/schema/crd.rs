@@ -259,6 +259,14 @@ fn convert(schema: &Value, strict: bool) -> Value {
             out.insert((*key).into(), v.clone());
         }
     }
+    // CRD patterns are Go RE2; JSON Schema's are ECMA-262, and one that does not compile as
+    // such (`(?i)…`, `\PC`) would make the whole schema unusable. Those are kept for hover only.
+    if let Some(Value::String(p)) = src.get("pattern") {
+        if !ecma_pattern_ok(p) {
+            out.remove("pattern");
+            out.insert("x-kubernetes-pattern".into(), json!(p));
+        }
+    }
     for (key, value) in src {
         if key.starts_with("x-") {
             out.insert(key.clone(), value.clone());
@@ -355,6 +363,23 @@ fn convert(schema: &Value, strict: bool) -> Value {
         allow_null(&mut out);
     }
     Value::Object(out)
+}
+
+/// Whether `jsonschema` accepts the pattern (it checks patterns against ECMA-262 when it
+/// builds a validator).
+fn ecma_pattern_ok(pattern: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    // CRDs repeat the same few patterns (durations, names) many times.
+    static CHECKED: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let checked = CHECKED.get_or_init(Default::default);
+    if let Some(ok) = checked.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
+        return *ok;
+    }
+    let probe = json!({"$schema": "http://json-schema.org/draft-07/schema#", "pattern": pattern});
+    let ok = jsonschema::options().build(&probe).is_ok();
+    checked.lock().unwrap_or_else(PoisonError::into_inner).insert(pattern.to_string(), ok);
+    ok
 }
 
 /// Widens a converted schema to accept `null`.

@@ -14,3 +14,6 @@ pub use validate::{FileValidation, ValidationOptions, validate_file};
 
 #[cfg(test)]
 mod validate_tests;
+
+#[cfg(test)]
+mod bundled_tests;

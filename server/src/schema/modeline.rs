@@ -28,6 +28,21 @@ pub fn find_modeline(comments: &[Comment]) -> Option<(ModelineSchema, Span)> {
     comments.iter().find_map(|c| parse_modeline(&c.text).map(|m| (m, c.span)))
 }
 
+/// The schema locations named by the modelines of a text, found line by line without parsing
+/// (to load them before the files are checked; a `#` line inside a block scalar may be counted
+/// too, which only loads a schema early).
+pub fn modeline_locations(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim_start).filter(|l| l.starts_with('#') && l.contains("yaml-language-server")) {
+        if let Some(ModelineSchema::Location(l)) = parse_modeline(line.trim_end())
+            && !found.contains(&l)
+        {
+            found.push(l);
+        }
+    }
+    found
+}
+
 /// `#  yaml-language-server :  $schema=value` with any spacing around the words; the value is
 /// the first word after `=`. A modeline without a value is ignored.
 fn parse_modeline(comment: &str) -> Option<ModelineSchema> {
@@ -59,6 +74,85 @@ pub fn resolve_location(location: &str, document_path: Option<&Path>) -> SchemaL
     }
     let base = document_path.and_then(Path::parent).unwrap_or(Path::new(""));
     SchemaLocation::File(normalize(&base.join(path)))
+}
+
+/// A schema URL whose content gitops-ls ships, so it is never downloaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WellKnown {
+    /// SchemaStore's kustomization.json: the kustomization schema gitops-ls authors.
+    Kustomization,
+    /// The CRDs-catalog layout, `…/{group}/{kind}_{version}.json` (the kind lower-cased), used by
+    /// datreeio/CRDs-catalog and its mirrors (kubernetes-schemas.pages.dev,
+    /// k8s-schemas.home-operations.com, …).
+    GroupKind { group: String, version: String, kind: String },
+    /// kubeconform's layout, `…/{kind}-{first label of the group}-{version}.json` or
+    /// `…/{kind}-{version}.json` for the core group, as in yannh/instrumenta
+    /// kubernetes-json-schema and fluxcd-community/flux2-schemas.
+    KindLabel { kind: String, label: Option<String>, version: String },
+}
+
+/// Recognises a schema URL by its layout. The caller still checks that the kind is one it
+/// ships, and downloads the URL otherwise.
+pub fn well_known(location: &str) -> Option<WellKnown> {
+    let SchemaLocation::Url(url) = resolve_location(location, None) else { return None };
+    let rest = strip_prefix_ignore_case(&url, "https://").or_else(|| strip_prefix_ignore_case(&url, "http://"))?;
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.to_ascii_lowercase();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if host == "json.schemastore.org" && matches!(segments[..], ["kustomization" | "kustomization.json"]) {
+        return Some(WellKnown::Kustomization);
+    }
+    let file = segments.last()?.strip_suffix(".json")?;
+    if let [.., group, _] = segments[..] {
+        if let Some((kind, version)) = file.rsplit_once('_') {
+            let group_ok = group.contains('.')
+                && group.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+            if group_ok && is_word(kind) && is_api_version(version) {
+                return Some(WellKnown::GroupKind {
+                    group: group.to_string(),
+                    version: version.to_string(),
+                    kind: kind.to_ascii_lowercase(),
+                });
+            }
+        }
+    }
+    let lower = url.to_ascii_lowercase();
+    let kubeconform_layout = ["kubernetes-json-schema", "kubernetesjsonschema", "flux2-schemas"];
+    if kubeconform_layout.iter().any(|k| lower.contains(k)) {
+        let parts: Vec<&str> = file.split('-').collect();
+        let (kind, label, version) = match parts[..] {
+            [kind, version] => (kind, None, version),
+            [kind, label, version] => (kind, Some(label), version),
+            _ => return None,
+        };
+        if is_word(kind) && label.is_none_or(is_word) && is_api_version(version) {
+            return Some(WellKnown::KindLabel {
+                kind: kind.to_ascii_lowercase(),
+                label: label.map(str::to_ascii_lowercase),
+                version: version.to_string(),
+            });
+        }
+    }
+    None
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `v1`, `v2beta3`, `v1alpha1`.
+fn is_api_version(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('v') else { return false };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return false;
+    }
+    let rest = &rest[digits..];
+    rest.is_empty()
+        || ["alpha", "beta"]
+            .iter()
+            .any(|p| rest.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -159,6 +253,64 @@ mod tests {
         let (schema, span) = find_modeline(&comments(text)).unwrap();
         assert_eq!(schema, ModelineSchema::Location("a.json".into()));
         assert_eq!(span.start, text.find('#').unwrap());
+    }
+
+    #[test]
+    fn recognises_well_known_schema_urls() {
+        let gk = |g: &str, v: &str, k: &str| {
+            Some(WellKnown::GroupKind { group: g.into(), version: v.into(), kind: k.into() })
+        };
+        assert_eq!(well_known("https://json.schemastore.org/kustomization"), Some(WellKnown::Kustomization));
+        assert_eq!(well_known("https://json.schemastore.org/kustomization.json"), Some(WellKnown::Kustomization));
+        assert_eq!(well_known("https://json.schemastore.org/helmfile"), None);
+        assert_eq!(
+            well_known(
+                "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/helm.toolkit.fluxcd.io/helmrelease_v2.json"
+            ),
+            gk("helm.toolkit.fluxcd.io", "v2", "helmrelease")
+        );
+        assert_eq!(
+            well_known("https://k8s-schemas.home-operations.com/source.toolkit.fluxcd.io/ocirepository_v1.json"),
+            gk("source.toolkit.fluxcd.io", "v1", "ocirepository")
+        );
+        assert_eq!(
+            well_known("https://kubernetes-schemas.pages.dev/cilium.io/ciliumnetworkpolicy_v2.json?x=1"),
+            gk("cilium.io", "v2", "ciliumnetworkpolicy")
+        );
+        assert_eq!(
+            well_known("https://datreeio.github.io/CRDs-catalog/gateway.envoyproxy.io/backend_v1alpha1.json"),
+            gk("gateway.envoyproxy.io", "v1alpha1", "backend")
+        );
+        assert_eq!(
+            well_known(
+                "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master/v1.29.0-standalone-strict/deployment-apps-v1.json"
+            ),
+            Some(WellKnown::KindLabel { kind: "deployment".into(), label: Some("apps".into()), version: "v1".into() })
+        );
+        assert_eq!(
+            well_known("https://kubernetesjsonschema.dev/v1.18.0-standalone/service-v1.json"),
+            Some(WellKnown::KindLabel { kind: "service".into(), label: None, version: "v1".into() })
+        );
+        assert_eq!(
+            well_known(
+                "https://raw.githubusercontent.com/fluxcd-community/flux2-schemas/main/receiver-notification-v1.json"
+            ),
+            Some(WellKnown::KindLabel {
+                kind: "receiver".into(),
+                label: Some("notification".into()),
+                version: "v1".into()
+            })
+        );
+        // A chart's own HelmRelease schema (values included) is not the CRD's.
+        assert_eq!(
+            well_known(
+                "https://raw.githubusercontent.com/bjw-s-labs/helm-charts/main/charts/other/app-template/schemas/helmrelease-helm-v2.schema.json"
+            ),
+            None
+        );
+        assert_eq!(well_known("./schemas/cert-manager.io/certificate_v1.json"), None);
+        assert_eq!(well_known("https://example.com/schemas/app_v1.json"), None);
+        assert_eq!(well_known("https://example.com/a.b/app_version1.json"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::catalog::{self, KubeconformSource, LoadError};
+use super::modeline::{SchemaLocation, WellKnown, resolve_location, well_known};
 
 use serde_json::Value;
 
@@ -19,6 +20,8 @@ pub enum SchemaKey {
     Location(String),
     /// The kustomization.yaml schema we author.
     Kustomization,
+    /// A CRD version bundled with gitops-ls.
+    Bundled { api_version: String, kind: String },
 }
 
 /// Why a schema applies; shown in hover and the status bar.
@@ -35,6 +38,21 @@ pub enum Provenance {
     /// A CRD catalog directory (`{group}/{kind}_{version}.json`).
     Catalog {
         path: String,
+    },
+    /// A CRD schema bundled with gitops-ls: the project that ships the CRD and the file under
+    /// `schemas/crds/`.
+    Bundled {
+        project: String,
+        file: String,
+    },
+    /// An online CRD catalog (downloaded once, cached on disk).
+    OnlineCatalog {
+        url: String,
+    },
+    /// A modeline or setting naming a schema URL that gitops-ls ships: resolved without a download.
+    WellKnown {
+        location: String,
+        schema: Box<Provenance>,
     },
     /// Kubernetes schemas of another version loaded from a directory or URL template.
     KubernetesVersion {
@@ -60,8 +78,13 @@ impl Provenance {
     pub fn describe(&self) -> String {
         match self {
             Provenance::Embedded { kubernetes_version } => format!("embedded Kubernetes {kubernetes_version}"),
-            Provenance::WorkspaceCrd { file, line } => format!("CustomResourceDefinition at {file}:{line}"),
+            Provenance::WorkspaceCrd { file, line } => format!("CRD in file {file}:{line}"),
             Provenance::Catalog { path } => format!("CRD catalog {path}"),
+            Provenance::Bundled { project, file } => format!("bundled {project} CRD schema ({file})"),
+            Provenance::OnlineCatalog { url } => format!("online CRD catalog {url}"),
+            Provenance::WellKnown { location, schema } => {
+                format!("{} (for $schema={location}, without download)", schema.describe())
+            }
             Provenance::KubernetesVersion { version, location } => format!("Kubernetes {version} from {location}"),
             Provenance::Modeline { location } => format!("modeline $schema={location}"),
             Provenance::Setting { glob, location } => format!("setting {glob} → {location}"),
@@ -104,7 +127,16 @@ pub struct StoreSettings {
     pub associations: Vec<(String, String)>,
     /// Downloaded schemas are kept here.
     pub cache_dir: Option<PathBuf>,
+    /// Never download: modeline URLs that gitops-ls does not ship, the online catalog and other
+    /// Kubernetes versions come from the disk cache or not at all.
+    pub offline: bool,
+    /// Base URL of an online CRD catalog in the CRDs-catalog layout, for custom kinds that
+    /// neither the repository, the catalog directory nor the bundled schemas cover.
+    pub online_catalog: Option<String>,
 }
+
+/// The online catalog the edges configure by default.
+pub const DEFAULT_ONLINE_CATALOG: &str = "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main";
 
 /// kubeconform's default location for other Kubernetes versions.
 pub const DEFAULT_SCHEMA_LOCATION: &str = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master";
@@ -129,7 +161,21 @@ pub struct SchemaStore {
     /// source changes, so an edited CRD updates its kinds live.
     custom: RwLock<HashMap<String, Vec<CustomKind>>>,
     builtin: RwLock<HashMap<(String, String), Arc<Value>>>,
+    /// Bundled CRD schemas converted on first use, by (apiVersion, kind).
+    bundled: RwLock<HashMap<(String, String), Arc<Value>>>,
     validators: Mutex<HashMap<SchemaKey, Arc<jsonschema::Validator>>>,
+    /// Locations that could not be loaded: which document reports it (one warning per location)
+    /// and the other files that use it.
+    failures: Mutex<HashMap<String, FailureReport>>,
+    /// Kinds the online catalog does not have (or could not be asked for).
+    online_misses: Mutex<std::collections::HashSet<String>>,
+}
+
+#[derive(Clone, Debug)]
+struct FailureReport {
+    /// The file whose first document using the location carries the warning.
+    owner: Option<PathBuf>,
+    others: Vec<PathBuf>,
 }
 
 impl SchemaStore {
@@ -145,10 +191,11 @@ impl SchemaStore {
         }
         *current = settings;
         self.loaded.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.validators
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|k, _| matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization));
+        self.validators.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| {
+            matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization | SchemaKey::Bundled { .. })
+        });
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     pub fn settings(&self) -> StoreSettings {
@@ -174,14 +221,61 @@ impl SchemaStore {
         Some(result)
     }
 
-    /// The schema at a location named by a modeline or a setting (file path or URL).
-    pub fn load_location(&self, location: &str, document_path: Option<&Path>, provenance: Provenance) -> Lookup {
-        let cache_dir = self.settings().cache_dir;
-        let key = match super::modeline::resolve_location(location, document_path) {
-            super::modeline::SchemaLocation::File(p) => format!("file:{}", p.display()),
-            super::modeline::SchemaLocation::Url(u) => u,
+    /// What identifies a location across documents: the URL, or the resolved file path.
+    pub fn location_key(location: &str, document_path: Option<&Path>) -> String {
+        match resolve_location(location, document_path) {
+            SchemaLocation::File(p) => format!("file:{}", p.display()),
+            SchemaLocation::Url(u) => u,
+        }
+    }
+
+    /// The schema gitops-ls ships for a well-known schema URL, if it has it.
+    pub fn well_known_location(&self, location: &str) -> Option<ResolvedSchema> {
+        let resolved = match well_known(location)? {
+            WellKnown::Kustomization => self.kustomization(),
+            WellKnown::GroupKind { group, version, kind } => {
+                if let Some(crd) = gitops_ls_schemas::bundled_crd_ignore_case(&group, &version, &kind) {
+                    self.bundled(crd.api_version, crd.kind)?
+                } else {
+                    let k = gitops_ls_schemas::kinds()
+                        .find(|k| k.group == group && k.version == version && k.kind.eq_ignore_ascii_case(&kind))?;
+                    self.builtin(k.api_version, k.kind)?
+                }
+            }
+            WellKnown::KindLabel { kind, label, version } => {
+                let first_label = |group: &str| match label.as_deref() {
+                    None => group.is_empty(),
+                    Some(l) => group.split('.').next() == Some(l),
+                };
+                if let Some(k) = gitops_ls_schemas::kinds()
+                    .find(|k| k.version == version && k.kind.eq_ignore_ascii_case(&kind) && first_label(k.group))
+                {
+                    self.builtin(k.api_version, k.kind)?
+                } else {
+                    let crd = gitops_ls_schemas::bundled_crds()
+                        .find(|c| c.version == version && c.kind.eq_ignore_ascii_case(&kind) && first_label(c.group))?;
+                    self.bundled(crd.api_version, crd.kind)?
+                }
+            }
         };
-        match self.load_cached(&key, || catalog::load_schema(location, document_path, cache_dir.as_deref()).map(Some)) {
+        Some(ResolvedSchema {
+            provenance: Provenance::WellKnown { location: location.to_string(), schema: Box::new(resolved.provenance) },
+            ..resolved
+        })
+    }
+
+    /// The schema at a location named by a modeline or a setting (file path or URL). Schema
+    /// URLs that gitops-ls ships are resolved without a download.
+    pub fn load_location(&self, location: &str, document_path: Option<&Path>, provenance: Provenance) -> Lookup {
+        if let Some(found) = self.well_known_location(location) {
+            return Lookup::Found(found);
+        }
+        let settings = self.settings();
+        let (cache_dir, offline) = (settings.cache_dir, settings.offline);
+        let key = Self::location_key(location, document_path);
+        match self.load_cached(&key, || {
+            catalog::load_schema(location, document_path, cache_dir.as_deref(), offline).map(Some)
+        }) {
             Some(Ok(schema)) => Lookup::Found(ResolvedSchema {
                 key: SchemaKey::Location(key.clone()),
                 schema,
@@ -227,6 +321,7 @@ impl SchemaStore {
                     location: location.clone(),
                     kubernetes_version: kv.to_string(),
                     cache_dir: settings.cache_dir.clone(),
+                    offline: settings.offline,
                 };
                 let key = format!("kubeconform|{location}|{kv}|{api_version}|{kind}");
                 match self.load_cached(&key, || source.load(group, version, kind)) {
@@ -272,7 +367,134 @@ impl SchemaStore {
                 None => {}
             }
         }
+        if let Some(found) = self.bundled(api_version, kind) {
+            return Lookup::Found(found);
+        }
+        // Only CRD groups: a kind missing from a built-in group is a typo, not the long tail.
+        let crd_group = group.contains('.') && !is_builtin_group;
+        if let Some(base) = settings.online_catalog.as_deref().filter(|b| !b.is_empty() && crd_group) {
+            let key = format!("online|{base}|{api_version}|{kind}");
+            if self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
+                return Lookup::Missing;
+            }
+            let cache_dir = settings.cache_dir.as_deref();
+            let load = || catalog::load_from_online_catalog(base, group, version, kind, cache_dir, settings.offline);
+            let Some(Ok(schema)) = self.load_cached(&key, load) else {
+                // Asked once per kind: a 404 or a dead host is not asked again on every edit.
+                self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).insert(key);
+                return Lookup::Missing;
+            };
+            {
+                let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
+                return Lookup::Found(ResolvedSchema {
+                    key: SchemaKey::Location(key),
+                    schema,
+                    provenance: Provenance::OnlineCatalog { url },
+                    label: format!("{api_version} {kind}"),
+                });
+            }
+        }
         Lookup::Missing
+    }
+
+    /// A CRD version bundled with gitops-ls, converted like a workspace CRD on first use.
+    pub fn bundled(&self, api_version: &str, kind: &str) -> Option<ResolvedSchema> {
+        let crd = gitops_ls_schemas::bundled_crd(api_version, kind)?;
+        let key = (api_version.to_string(), kind.to_string());
+        let cached = self.bundled.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        let schema = match cached {
+            Some(s) => s,
+            None => {
+                let openapi = crd.schema();
+                let s = Arc::new(super::crd::resource_schema(Some(&openapi), crd.group, crd.version, crd.kind));
+                self.bundled.write().unwrap_or_else(PoisonError::into_inner).insert(key, Arc::clone(&s));
+                s
+            }
+        };
+        Some(ResolvedSchema {
+            key: SchemaKey::Bundled { api_version: api_version.into(), kind: kind.into() },
+            schema,
+            provenance: Provenance::Bundled { project: crd.project.into(), file: crd.file.into() },
+            label: format!("{api_version} {kind}"),
+        })
+    }
+
+    /// Whether the file at `path` is the one that reports that `location` could not be
+    /// loaded (on its first document using it); `Some` with the other files that use it. The
+    /// first file to ask is the one, unless [`SchemaStore::prefetch`] chose it before; it stays
+    /// the one however often it is validated again.
+    pub fn claim_failure(&self, location: &str, path: Option<&Path>) -> Option<Vec<PathBuf>> {
+        let key = Self::location_key(location, path);
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let me = path.map(Path::to_path_buf);
+        let report = failures.entry(key).or_insert_with(|| FailureReport { owner: me.clone(), others: Vec::new() });
+        if report.owner == me {
+            return Some(report.others.clone());
+        }
+        if let Some(p) = path {
+            if !report.others.iter().any(|o| o == p) {
+                report.others.push(p.to_path_buf());
+            }
+        }
+        None
+    }
+
+    /// Loads the schemas that modelines name, before validation: URLs concurrently (one
+    /// thread per host, failures remembered per host), and for each location that cannot be
+    /// loaded, the first document (in the order given) reports it for all the others.
+    /// `uses` are (location, file) in the order the files are reported.
+    pub fn prefetch(&self, uses: &[(String, PathBuf)]) {
+        let settings = self.settings();
+        // (key, location as written, file), grouped by host.
+        type Use = (String, String, PathBuf);
+        let mut by_host: Vec<(String, Vec<Use>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (location, path) in uses {
+            if well_known(location).is_some() && self.well_known_location(location).is_some() {
+                continue;
+            }
+            let key = Self::location_key(location, Some(path));
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let host = catalog::url_host(&key).to_string();
+            match by_host.iter_mut().find(|(h, _)| *h == host) {
+                Some((_, list)) => list.push((key, location.clone(), path.clone())),
+                None => by_host.push((host, vec![(key, location.clone(), path.clone())])),
+            }
+        }
+        let load = |key: &str, location: &str, path: &Path| {
+            let _ = self.load_cached(key, || {
+                catalog::load_schema(location, Some(path), settings.cache_dir.as_deref(), settings.offline).map(Some)
+            });
+        };
+        std::thread::scope(|s| {
+            for (_, list) in &by_host {
+                s.spawn(move || {
+                    // The first answer tells whether the host is there; the rest then go four at a time.
+                    let Some(((k, l, p), rest)) = list.split_first() else { return };
+                    load(k, l, p);
+                    for chunk in rest.chunks(rest.len().div_ceil(4).max(1)) {
+                        let chunk = chunk.to_vec();
+                        s.spawn(move || chunk.iter().for_each(|(k, l, p)| load(k, l, p)));
+                    }
+                });
+            }
+        });
+        // The first document that uses a failed location reports it, listing the other files.
+        let loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        for (location, path) in uses {
+            let key = Self::location_key(location, Some(path));
+            if !matches!(loaded.get(&key), Some(Err(_))) {
+                continue;
+            }
+            let report =
+                failures.entry(key).or_insert_with(|| FailureReport { owner: Some(path.clone()), others: Vec::new() });
+            if report.owner.as_deref() != Some(path.as_path()) && !report.others.contains(path) {
+                report.others.push(path.clone());
+            }
+        }
     }
 
     /// The authored kustomization.yaml schema.
@@ -437,6 +659,11 @@ impl ResolvedSchema {
             },
             Provenance::WorkspaceCrd { file, .. } => Some(to_uri(file)),
             Provenance::Catalog { path } => Some(to_uri(path)),
+            Provenance::Bundled { .. } => None,
+            Provenance::OnlineCatalog { url } => Some(url.clone()),
+            Provenance::WellKnown { schema, .. } => {
+                ResolvedSchema { provenance: (**schema).clone(), ..self.clone() }.source_uri()
+            }
             Provenance::KubernetesVersion { location, .. } => Some(to_uri(location)),
             Provenance::Modeline { location } | Provenance::Setting { location, .. } => Some(to_uri(location)),
             Provenance::Authored { .. } => None,

@@ -57,13 +57,21 @@ pub struct FileValidation {
 /// Validates every complete, non-template document of `file`. Diagnostics are in absolute offsets.
 pub fn validate_file(file: &YamlFile, store: &SchemaStore, opts: &ValidationOptions) -> FileValidation {
     let mut out = FileValidation::default();
+    // Schema locations this file already reported as unloadable: one warning per file at most.
+    let mut reported = Vec::new();
     for slot in file.documents() {
-        validate_slot(slot, store, opts, &mut out);
+        validate_slot(slot, store, opts, &mut out, &mut reported);
     }
     out
 }
 
-fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOptions, out: &mut FileValidation) {
+fn validate_slot(
+    slot: &DocumentSlot,
+    store: &SchemaStore,
+    opts: &ValidationOptions,
+    out: &mut FileValidation,
+    reported: &mut Vec<String>,
+) {
     let doc = &slot.doc;
     if !doc.complete || doc.is_template {
         return;
@@ -88,21 +96,44 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
         ));
     }
     // A modeline overrides everything for its document; `$schema=none` turns validation off.
+    // One that cannot be loaded is reported once (by the first document using it) and the
+    // document is then checked as if it had none, so it is never silently unchecked.
+    let mut fallback_opts = None;
     if let Some((modeline, span)) = find_modeline(&doc.comments) {
-        if let ModelineSchema::Location(location) = modeline {
-            let provenance = Provenance::Modeline { location: location.clone() };
-            match store.load_location(&location, path, provenance) {
-                Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, subst, &mut diags),
-                Lookup::Failed(msg) => diags.push(Diagnostic::new(span, Severity::Warning, "schema-load", msg)),
-                Lookup::Missing => diags.push(Diagnostic::new(
-                    span,
-                    Severity::Warning,
-                    "schema-load",
-                    format!("schema `{location}` not found"),
-                )),
+        let ModelineSchema::Location(location) = modeline else { return };
+        let provenance = Provenance::Modeline { location: location.clone() };
+        let msg = match store.load_location(&location, path, provenance) {
+            Lookup::Found(resolved) => {
+                out.resources += is_resource(root) as usize;
+                validate_whole(root, &resolved, store, opts, subst, &mut diags);
+                finish(slot, opts, diags, out);
+                return;
             }
+            Lookup::Failed(msg) => msg,
+            Lookup::Missing => format!("schema `{location}` not found"),
+        };
+        let first_here = !reported.contains(&location);
+        reported.push(location.clone());
+        if let Some(others) = store.claim_failure(&location, path).filter(|_| first_here) {
+            let mut msg = format!("{msg}; checked by apiVersion and kind instead");
+            if !others.is_empty() {
+                let names: Vec<String> = others.iter().take(5).map(|p| p.display().to_string()).collect();
+                let more = others.len().saturating_sub(names.len());
+                msg.push_str(&format!(
+                    " (also used in {} other file{}: {}{})",
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    if more > 0 { format!(", and {more} more") } else { String::new() }
+                ));
+            }
+            diags.push(Diagnostic::new(span, Severity::Warning, "schema-load", msg));
         }
-    } else if let Some(lookup) = path.and_then(|p| store.association(p)) {
+        // The warning above speaks for the document: no second one if its kind is unknown too.
+        fallback_opts = Some(ValidationOptions { unknown_kind: None, ..opts.clone() });
+    }
+    let opts = fallback_opts.as_ref().unwrap_or(opts);
+    if let Some(lookup) = path.filter(|_| fallback_opts.is_none()).and_then(|p| store.association(p)) {
         match lookup {
             Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, subst, &mut diags),
             Lookup::Failed(msg) => {
@@ -129,9 +160,18 @@ fn validate_slot(slot: &DocumentSlot, store: &SchemaStore, opts: &ValidationOpti
     } else {
         out.resources += validate_resource(root, &[], store, opts, subst, &mut diags) as usize;
     }
+    finish(slot, opts, diags, out);
+}
+
+fn finish(slot: &DocumentSlot, opts: &ValidationOptions, mut diags: Vec<Diagnostic>, out: &mut FileValidation) {
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.truncate(opts.max_problems);
     out.diagnostics.extend(diags.into_iter().map(|d| d.shifted(slot.start)));
+}
+
+fn is_resource(root: &Node) -> bool {
+    root.get("apiVersion").and_then(Node::as_str).is_some_and(|a| !a.is_empty())
+        && root.get("kind").and_then(Node::as_str).is_some_and(|k| !k.is_empty())
 }
 
 /// `kustomization.yaml` by its name, or a document that says it is a Kustomize kind.

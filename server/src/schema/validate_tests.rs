@@ -247,9 +247,9 @@ kind: Deployment
 metadata:
   name: x
 ---
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-      ^^^^^^^^^^^^^^ warning[unknown-kind]: no schema for monitoring.coreos.com/v1 ServiceMonitor, so it is not validated (add its CustomResourceDefinition
+apiVersion: widgets.example.com/v1
+kind: Widget
+      ^^^^^^ warning[unknown-kind]: no schema for widgets.example.com/v1 Widget, so it is not validated (add its CustomResourceDefinition
 metadata:
   name: x
 spec:
@@ -473,10 +473,17 @@ spec:
         &store,
         &ValidationOptions::default(),
     );
-    // Removing the CRD makes the kind unknown again.
+    let resolved = store.resolve_kind("kustomize.toolkit.fluxcd.io/v1", "Kustomization").unwrap();
+    assert_eq!(resolved.provenance.describe(), "CRD in file crds/kustomization.yaml:1");
+    // Removing the CRD falls back to the schema bundled with gitops-ls.
     store.set_custom_kinds("file:///crds/kustomization.yaml", Vec::new());
-    let (text, _) =
-        strip_annotations("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\n");
+    let resolved = store.resolve_kind("kustomize.toolkit.fluxcd.io/v1", "Kustomization").unwrap();
+    assert_eq!(
+        resolved.provenance.describe(),
+        "bundled Flux CRD schema (kustomize.toolkit.fluxcd.io/kustomization_v1.json)"
+    );
+    // A kind nothing knows stays unknown.
+    let (text, _) = strip_annotations("apiVersion: widgets.example.com/v1\nkind: Widget\nmetadata:\n  name: a\n");
     let d = validate_file(&YamlFile::parse(&text), &store, &ValidationOptions::default()).diagnostics;
     assert_eq!(d.len(), 1);
     assert_eq!((d[0].code, d[0].severity), ("unknown-kind", Severity::Warning));
@@ -807,10 +814,11 @@ spec:
 ";
     let file = YamlFile::parse(release);
     assert!(!file.documents()[0].doc.is_template, "values are data for the chart");
-    // Validated as a resource (a template would get no diagnostic at all).
+    // Validated as a resource against the bundled Flux schema (a template would get no
+    // diagnostic at all).
     let annotated = release.replacen(
-        "kind: HelmRelease\n",
-        "kind: HelmRelease\n      ^^^^^^^^^^^ warning[unknown-kind]: no schema for helm.toolkit.fluxcd.io/v2 HelmRelease\n",
+        "spec:\n",
+        "spec:\n^^^^ error[missing-field]: missing required field `interval` (string) in HelmRelease.spec\n",
         1,
     );
     let (_, diags, resources) = check(&annotated);
@@ -906,11 +914,13 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
   name: x
+spec: {}
 ---
 apiVersion: snapshot.storage.k8s.io/v1
 kind: VolumeSnapshot
 metadata:
   name: x
+spec: {source: {persistentVolumeClaimName: data}}
 ",
         &SchemaStore::new(),
         &quiet,

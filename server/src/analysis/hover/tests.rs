@@ -194,7 +194,7 @@ fn custom_resource_from_a_crd() {
 
             App deploys an application from a Git repository.
 
-            Schema: CustomResourceDefinition at crds/app.yaml:1"#]],
+            Schema: CRD in file crds/app.yaml:1"#]],
     );
     check_hover(
         &at("ryRun"),
