@@ -54,11 +54,11 @@ pub fn postprocess(definitions: &mut Map<String, Value>, kinds: &[Kind]) {
 /// are strings, numbers, lists…), but the OpenAPI document types it as an object.
 fn any_json(definitions: &mut Map<String, Value>) {
     for (name, schema) in definitions.iter_mut() {
-        if name.ends_with(".apiextensions.v1.JSON") || name.ends_with(".apiextensions.v1beta1.JSON") {
-            if let Value::Object(s) = schema {
-                s.remove("type");
-                s.remove("additionalProperties");
-            }
+        if (name.ends_with(".apiextensions.v1.JSON") || name.ends_with(".apiextensions.v1beta1.JSON"))
+            && let Value::Object(s) = schema
+        {
+            s.remove("type");
+            s.remove("additionalProperties");
         }
     }
 }

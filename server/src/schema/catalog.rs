@@ -246,20 +246,20 @@ pub fn load_from_online_catalog(
 /// so a transient failure is retried next time.
 fn fetch_cached(url: &str, cache_dir: Option<&Path>, offline: bool) -> Result<String, Fetch> {
     let cached = cache_dir.map(|d| d.join(cache_file_name(url)));
-    if let Some(text) = cached.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
-        if serde_json::from_str::<Value>(&text).is_ok() {
-            return Ok(text);
-        }
+    if let Some(text) = cached.as_ref().and_then(|p| std::fs::read_to_string(p).ok())
+        && serde_json::from_str::<Value>(&text).is_ok()
+    {
+        return Ok(text);
     }
     if offline {
         return Err(Fetch::Failed("offline (not downloading; nothing cached)".into()));
     }
     let text = fetch(url)?;
-    if let Some(path) = cached {
-        if serde_json::from_str::<Value>(&text).is_ok() {
-            // A cache that cannot be written only costs a download next time.
-            let _ = write_atomically(&path, &text);
-        }
+    if let Some(path) = cached
+        && serde_json::from_str::<Value>(&text).is_ok()
+    {
+        // A cache that cannot be written only costs a download next time.
+        let _ = write_atomically(&path, &text);
     }
     Ok(text)
 }

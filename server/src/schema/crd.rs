@@ -261,11 +261,11 @@ fn convert(schema: &Value, strict: bool) -> Value {
     }
     // CRD patterns are Go RE2; JSON Schema's are ECMA-262, and one that does not compile as
     // such (`(?i)…`, `\PC`) would make the whole schema unusable. Those are kept for hover only.
-    if let Some(Value::String(p)) = src.get("pattern") {
-        if !ecma_pattern_ok(p) {
-            out.remove("pattern");
-            out.insert("x-kubernetes-pattern".into(), json!(p));
-        }
+    if let Some(Value::String(p)) = src.get("pattern")
+        && !ecma_pattern_ok(p)
+    {
+        out.remove("pattern");
+        out.insert("x-kubernetes-pattern".into(), json!(p));
     }
     for (key, value) in src {
         if key.starts_with("x-") {
@@ -393,10 +393,10 @@ fn allow_null(out: &mut Map<String, Value>) {
         // Without a type any value, null included, passes the type check already.
         _ => {}
     }
-    if let Some(Value::Array(values)) = out.get_mut("enum") {
-        if !values.contains(&Value::Null) {
-            values.push(Value::Null);
-        }
+    if let Some(Value::Array(values)) = out.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
     }
 }
 

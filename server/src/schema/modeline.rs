@@ -104,17 +104,17 @@ pub fn well_known(location: &str) -> Option<WellKnown> {
         return Some(WellKnown::Kustomization);
     }
     let file = segments.last()?.strip_suffix(".json")?;
-    if let [.., group, _] = segments[..] {
-        if let Some((kind, version)) = file.rsplit_once('_') {
-            let group_ok = group.contains('.')
-                && group.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-            if group_ok && is_word(kind) && is_api_version(version) {
-                return Some(WellKnown::GroupKind {
-                    group: group.to_string(),
-                    version: version.to_string(),
-                    kind: kind.to_ascii_lowercase(),
-                });
-            }
+    if let [.., group, _] = segments[..]
+        && let Some((kind, version)) = file.rsplit_once('_')
+    {
+        let group_ok = group.contains('.')
+            && group.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if group_ok && is_word(kind) && is_api_version(version) {
+            return Some(WellKnown::GroupKind {
+                group: group.to_string(),
+                version: version.to_string(),
+                kind: kind.to_ascii_lowercase(),
+            });
         }
     }
     let lower = url.to_ascii_lowercase();
@@ -174,12 +174,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

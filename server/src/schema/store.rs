@@ -431,10 +431,10 @@ impl SchemaStore {
         if report.owner == me {
             return Some(report.others.clone());
         }
-        if let Some(p) = path {
-            if !report.others.iter().any(|o| o == p) {
-                report.others.push(p.to_path_buf());
-            }
+        if let Some(p) = path
+            && !report.others.iter().any(|o| o == p)
+        {
+            report.others.push(p.to_path_buf());
         }
         None
     }

@@ -608,10 +608,10 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     too_deep = Some(rest_of_line(text, content));
                     break;
                 }
-                if id > 0 {
-                    if let Some(a) = &anchor {
-                        anchors.insert(id, a.clone());
-                    }
+                if id > 0
+                    && let Some(a) = &anchor
+                {
+                    anchors.insert(id, a.clone());
                 }
                 let tag = tag.as_deref().map(tag_text);
                 let flow = span.end > content;
@@ -643,10 +643,10 @@ pub(crate) fn build_tree(text: &str) -> BuildOutput {
                     end =
                         start.max(end - (text[start.min(end)..end].len() - text[start.min(end)..end].trim_end().len()));
                 }
-                if id > 0 {
-                    if let Some(a) = &anchor {
-                        anchors.insert(id, a.clone());
-                    }
+                if id > 0
+                    && let Some(a) = &anchor
+                {
+                    anchors.insert(id, a.clone());
                 }
                 let typed = resolve(&value, style, tag.as_deref());
                 // saphyr builds values in generous buffers (about 125 bytes for a short key): copy
