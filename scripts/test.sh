@@ -33,6 +33,14 @@ fi
 [[ "${PROPTEST_RNG_SEED:-}" == "random" ]] && unset PROPTEST_RNG_SEED
 cargo test --workspace --locked
 
+echo "== minimum Rust version"
+python3 scripts/check-msrv.py
+
+# The side-by-side harness in its quick mode, on the debug build the tests just made, so the
+# benchmark itself cannot rot; its numbers are not judged here.
+echo "== compare --quick"
+GITOPS_LS="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/gitops-ls" scripts/compare.sh --quick
+
 if [[ -x tests/editors/run-all.sh ]]; then
   echo "== editor tests"
   tests/editors/run-all.sh

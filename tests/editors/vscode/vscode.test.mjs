@@ -277,20 +277,25 @@ const runCommand = (page, title) => quickInput(page, '>', title);
 /**
  * The labels of the suggest widget once it holds every `wanted` label. VS Code shows the widget
  * as soon as one provider answers (word-based items, or "Loading..."), so the widget's state is
- * polled; when it settles on "No suggestions" before the server was ready, completion is asked
- * for again. Returns the last labels seen.
+ * polled. When no widget opened (the key reached the editor before it was ready for it) or it
+ * settled on "No suggestions", completion is asked for again. Returns the last labels seen.
  */
 async function completionLabels(page, wanted, timeout) {
-  const rows = page.locator('.suggest-widget.visible .monaco-list-row .label-name');
-  const empty = page.locator('.suggest-widget.visible .message', { hasText: /No suggestions/i });
+  const widget = page.locator('.editor-widget.suggest-widget.visible');
+  const rows = widget.locator('.monaco-list-row .label-name');
+  const empty = widget.locator('.message', { hasText: /No suggestions/i });
   const end = Date.now() + timeout;
   let labels = [];
+  let asked = Date.now();
   while (Date.now() < end) {
     labels = (await rows.allInnerTexts().catch(() => [])).map((s) => s.trim());
     if (wanted.every((w) => labels.includes(w))) break;
-    if (await empty.isVisible().catch(() => false)) {
-      await page.keyboard.press('Escape');
+    const shown = await widget.isVisible().catch(() => false);
+    const nothing = shown && (await empty.isVisible().catch(() => false));
+    if ((!shown || nothing) && Date.now() - asked > 1000) {
+      if (nothing) await page.keyboard.press('Escape');
       await page.keyboard.press(`${isCtrl}+Space`);
+      asked = Date.now();
     }
     await page.waitForTimeout(200);
   }
