@@ -182,6 +182,24 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
         doc.diagnostics.retain(|d| !matches!(d.code, "duplicate-key" | "alias" | "complex-key"));
     }
     if let Some(root) = &mut doc.root {
+        if work.is_some() {
+            // Read from a copy with lines blanked byte by byte: keep node ranges on the real
+            // text's character boundaries.
+            let mut stack = vec![&mut *root];
+            while let Some(n) = stack.pop() {
+                n.span = on_char_boundaries(body, n.span);
+                match &mut n.kind {
+                    NodeKind::Mapping(entries) => {
+                        for e in entries {
+                            stack.push(&mut e.key);
+                            stack.push(&mut e.value);
+                        }
+                    }
+                    NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+                    _ => {}
+                }
+            }
+        }
         shift_node(root, base);
     }
     doc.comments = comments

@@ -546,3 +546,20 @@ fn syntax_errors_next_to_multibyte_line_breaks_stay_on_char_boundaries() {
         assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d:?}");
     }
 }
+
+#[test]
+fn node_ranges_after_recovery_stay_on_char_boundaries() {
+    // Found by the yaml_model fuzz target (bytes decoded lossily, as the target does): a tree
+    // read from a recovery copy had a node ending inside a U+FFFD of the real text.
+    let text = String::from_utf8_lossy(include_bytes!("fuzz_node_boundary.yaml")).into_owned();
+    let file = parse(&text);
+    for slot in file.documents() {
+        for n in slot.doc.root.iter().flat_map(|r| r.descendants()) {
+            let s = n.span.shift(slot.start);
+            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?}");
+        }
+    }
+    for d in file.diagnostics() {
+        assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d:?}");
+    }
+}
