@@ -33,30 +33,10 @@ pub fn best_tree(slot: &DocumentSlot) -> Option<&Node> {
     slot.last_good.as_deref().or(slot.doc.root.as_ref())
 }
 
-/// One symbol per document, named `Kind name` (`Kind namespace/name`), with its keys nested below.
+/// One symbol per document, named `Kind name` (`Kind namespace/name`), with its keys nested below
+/// (down to [`MAX_SYMBOL_DEPTH`] levels).
 pub fn document_symbols(file: &YamlFile) -> Vec<Symbol> {
-    let mut out = Vec::with_capacity(file.documents().len());
-    for (i, slot) in file.documents().iter().enumerate() {
-        let Some(root) = best_tree(slot) else { continue };
-        if root.is_null() && root.span.is_empty() {
-            continue;
-        }
-        let base = slot.start;
-        let (name, selection) = resource_name(root).unwrap_or_else(|| {
-            let first = root.entries().first().map_or(root.span, |e| e.key.span);
-            (format!("document {}", i + 1), first)
-        });
-        let detail = root.get("apiVersion").and_then(Node::as_str).map(str::to_string);
-        out.push(Symbol {
-            name,
-            detail,
-            kind: SymbolKind::Document,
-            span: root.span.shift(base),
-            selection: selection.shift(base),
-            children: children(root, base, 1),
-        });
-    }
-    out
+    document_symbols_bounded(file, usize::MAX, MAX_SYMBOL_DEPTH)
 }
 
 /// `Kind namespace/name` and the span of the `kind` value.
@@ -91,47 +71,6 @@ fn value_kind(n: &Node) -> SymbolKind {
 /// Symbols nested deeper are left out: an outline that deep helps no one, and clients that parse
 /// JSON with serde_json (depth limit 128, two levels per symbol) would reject the whole answer.
 const MAX_SYMBOL_DEPTH: usize = 40;
-
-fn children(n: &Node, base: usize, depth: usize) -> Vec<Symbol> {
-    if depth > MAX_SYMBOL_DEPTH {
-        return Vec::new();
-    }
-    match &n.kind {
-        NodeKind::Mapping(entries) => entries
-            .iter()
-            .map(|e| {
-                let name = e.key.as_str().map_or_else(|| "<key>".to_string(), str::to_string);
-                let detail = e.value.as_str().filter(|s| !s.is_empty()).map(|s| truncate(s, 60));
-                Symbol {
-                    name: if name.is_empty() { "\"\"".into() } else { name },
-                    detail,
-                    kind: value_kind(&e.value),
-                    span: Span::new(e.key.span.start, e.value.span.end.max(e.key.span.end)).shift(base),
-                    selection: e.key.span.shift(base),
-                    children: children(&e.value, base, depth + 1),
-                }
-            })
-            .collect(),
-        NodeKind::Sequence(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                // Items named by their `name` (containers, ports, env) read better than indices.
-                let label = item.get("name").and_then(Node::as_str).map(str::to_string);
-                let detail = item.as_str().map(|s| truncate(s, 60));
-                Symbol {
-                    name: label.map_or_else(|| format!("[{i}]"), |l| format!("[{i}] {l}")),
-                    detail,
-                    kind: value_kind(item),
-                    span: item.span.shift(base),
-                    selection: item.span.shift(base),
-                    children: children(item, base, depth + 1),
-                }
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// [`document_symbols`] with at most `max` symbols: whole levels of the outline are listed
 /// while they fit (and no deeper than `max_depth`); a symbol whose children are left out says
