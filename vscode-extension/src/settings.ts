@@ -15,9 +15,13 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface ServerSettings {
   kubernetesVersion: string | null;
+  maxFileSizeMb: number;
+  offline: boolean;
   schemas: {
     locations: string[];
     crdCatalog: string | null;
+    /** `null`: the server's default catalog; `""`: none. */
+    onlineCatalog: string | null;
     associations: Record<string, string>;
   };
   validation: {
@@ -35,7 +39,9 @@ export interface ServerSettings {
 
 export const DEFAULTS: ServerSettings = {
   kubernetesVersion: null,
-  schemas: { locations: [], crdCatalog: null, associations: {} },
+  maxFileSizeMb: 20,
+  offline: false,
+  schemas: { locations: [], crdCatalog: null, onlineCatalog: null, associations: {} },
   validation: { unknownKindSeverity: 'warning', strict: true },
   images: { checkTags: true, insecureRegistries: [], cacheTtlSeconds: 3600, completionTimeoutMs: 300 },
   log: { level: 'info' },
@@ -71,6 +77,15 @@ function bool(v: unknown, dflt: boolean): boolean {
   return typeof v === 'boolean' ? v : dflt;
 }
 
+function nonNegativeNumber(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
+}
+
+/** A string kept even when empty (an empty one means "none"); anything else is unset. */
+function stringOrUnset(v: unknown): string | null {
+  return typeof v === 'string' ? v.trim() : null;
+}
+
 function nonNegativeInt(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : dflt;
 }
@@ -83,9 +98,12 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T 
 export function toServerSettings(get: Getter): ServerSettings {
   return {
     kubernetesVersion: optString(get('kubernetesVersion')),
+    maxFileSizeMb: nonNegativeNumber(get('maxFileSizeMb'), DEFAULTS.maxFileSizeMb),
+    offline: bool(get('offline'), DEFAULTS.offline),
     schemas: {
       locations: stringList(get('schemas.locations')),
       crdCatalog: optString(get('schemas.crdCatalog')),
+      onlineCatalog: stringOrUnset(get('schemas.onlineCatalog')),
       associations: stringMap(get('schemas.associations')),
     },
     validation: {

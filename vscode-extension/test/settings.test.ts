@@ -16,6 +16,9 @@ describe('toServerSettings', () => {
     const s = toServerSettings(
       from({
         kubernetesVersion: '1.31',
+        maxFileSizeMb: 5.5,
+        offline: true,
+        'schemas.onlineCatalog': ' https://catalog.example.test/ ',
         'schemas.locations': ['./schemas', 'https://example.test/s'],
         'schemas.crdCatalog': '/opt/crds',
         'schemas.associations': { 'ci/*.yaml': './ci.json' },
@@ -32,7 +35,14 @@ describe('toServerSettings', () => {
     );
     assert.deepEqual(s, {
       kubernetesVersion: '1.31',
-      schemas: { locations: ['./schemas', 'https://example.test/s'], crdCatalog: '/opt/crds', associations: { 'ci/*.yaml': './ci.json' } },
+      maxFileSizeMb: 5.5,
+      offline: true,
+      schemas: {
+        locations: ['./schemas', 'https://example.test/s'],
+        crdCatalog: '/opt/crds',
+        onlineCatalog: 'https://catalog.example.test/',
+        associations: { 'ci/*.yaml': './ci.json' },
+      },
       validation: { unknownKindSeverity: 'error', strict: true },
       images: { checkTags: false, insecureRegistries: ['localhost:5000'], cacheTtlSeconds: 60, completionTimeoutMs: 1000 },
       log: { level: 'debug' },
@@ -55,13 +65,22 @@ describe('toServerSettings', () => {
         'images.cacheTtlSeconds': -5,
         'images.completionTimeoutMs': 250.7,
         'log.level': 'verbose',
+        maxFileSizeMb: -1,
+        offline: 'true',
       }),
     );
     assert.equal(s.kubernetesVersion, '1.3');
-    assert.deepEqual(s.schemas, { locations: ['./a'], crdCatalog: null, associations: { 'a/*.yaml': 'x.json' } });
+    assert.equal(s.maxFileSizeMb, 20);
+    assert.equal(s.offline, false);
+    assert.deepEqual(s.schemas, { locations: ['./a'], crdCatalog: null, onlineCatalog: null, associations: { 'a/*.yaml': 'x.json' } });
     assert.deepEqual(s.validation, { unknownKindSeverity: 'warning', strict: true });
     assert.deepEqual(s.images, { checkTags: true, insecureRegistries: [], cacheTtlSeconds: 3600, completionTimeoutMs: 250 });
     assert.equal(s.log.level, 'info');
+  });
+
+  it('keeps an empty online catalog: it turns the catalog off', () => {
+    assert.equal(toServerSettings(from({ 'schemas.onlineCatalog': '  ' })).schemas.onlineCatalog, '');
+    assert.equal(toServerSettings(from({ 'schemas.onlineCatalog': 7 })).schemas.onlineCatalog, null);
   });
 });
 
