@@ -59,3 +59,34 @@ fn fifos_and_devices_in_the_workspace_never_block_the_server() {
     assert_eq!(symbols[0]["name"], "CronTab c", "{symbols}");
     server.shutdown_and_exit();
 }
+
+/// A kustomization with `namespace:` renames the Namespace objects it builds, so a placeholder
+/// name there is not an error once the workspace scan has seen the kustomization; the same
+/// object outside any such build still is.
+#[test]
+fn placeholder_namespaces_under_a_kustomization_namespace_are_accepted() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("apps/media")).unwrap();
+    std::fs::create_dir_all(root.join("other")).unwrap();
+    std::fs::write(root.join("apps/kustomization.yaml"), "namespace: media\nresources:\n  - ./media\n").unwrap();
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n";
+    std::fs::write(root.join("apps/media/namespace.yaml"), namespace).unwrap();
+    std::fs::write(root.join("other/namespace.yaml"), namespace).unwrap();
+
+    let mut server = Server::start();
+    server.initialize_workspace(root, json!({}));
+    let outside = uri(&root.join("other/namespace.yaml"));
+    server.open(&outside, 1, namespace);
+    let diags = server.await_diagnostics(&outside, 1);
+    assert!(diags.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("`_`"))), "{diags:?}");
+
+    let inside = uri(&root.join("apps/media/namespace.yaml"));
+    server.open(&inside, 1, namespace);
+    server.await_notification("the placeholder Namespace accepted", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == inside.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(Vec::is_empty)
+    });
+    server.shutdown_and_exit();
+}

@@ -247,6 +247,7 @@ impl Shared {
         let path = file_path(&snap.uri);
         let opts = ValidationOptions {
             partial: path.as_deref().is_some_and(|p| self.workspace.is_patch(p)),
+            namespace_from_kustomization: path.as_deref().is_some_and(|p| self.workspace.in_namespace_scope(p)),
             path,
             ..self.settings.read().unwrap_or_else(PoisonError::into_inner).validation_options()
         };

@@ -22,6 +22,8 @@ pub struct Workspace {
     roots: RwLock<Vec<PathBuf>>,
     /// Patch files referenced by each kustomization file.
     patches: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
+    /// Directories and files whose objects each kustomization's `namespace:` rewrites.
+    namespace_scopes: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
     /// Sources (URIs) that currently contribute CRDs to the store.
     crd_sources: RwLock<HashSet<String>>,
 }
@@ -41,6 +43,7 @@ impl Default for Workspace {
             max_file_bytes: AtomicU64::new(vfs::megabytes(vfs::DEFAULT_MAX_FILE_SIZE_MB)),
             roots: RwLock::default(),
             patches: RwLock::default(),
+            namespace_scopes: RwLock::default(),
             crd_sources: RwLock::default(),
         }
     }
@@ -65,6 +68,13 @@ impl Workspace {
         self.patches.read().unwrap_or_else(PoisonError::into_inner).values().any(|v| v.iter().any(|p| p == path))
     }
 
+    /// True when a kustomization with `namespace:` builds `path`: the names of its Namespace
+    /// objects are placeholders that the build replaces.
+    pub fn in_namespace_scope(&self, path: &Path) -> bool {
+        let scopes = self.namespace_scopes.read().unwrap_or_else(PoisonError::into_inner);
+        scopes.values().any(|s| crate::analysis::gitops::in_namespace_scope(s, path))
+    }
+
     /// Learns what one file contributes. Returns true when the set of custom kinds changed
     /// (other documents then need validating again).
     pub fn update_file(
@@ -83,6 +93,13 @@ impl Workspace {
             let previous =
                 self.patches.write().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), refs.clone());
             patches_changed = previous.as_ref() != Some(&refs);
+            let scopes = crate::analysis::gitops::namespace_scopes(path, file);
+            let previous = self
+                .namespace_scopes
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(path.to_path_buf(), scopes.clone());
+            patches_changed |= previous.as_ref() != Some(&scopes);
         }
         let source = uri.as_str().to_string();
         let kinds = workspace::crd_kinds(
@@ -118,6 +135,7 @@ impl Workspace {
     pub fn remove_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>) -> bool {
         if let Some(p) = path {
             self.patches.write().unwrap_or_else(PoisonError::into_inner).remove(p);
+            self.namespace_scopes.write().unwrap_or_else(PoisonError::into_inner).remove(p);
         }
         let source = uri.as_str().to_string();
         let had = self.crd_sources.write().unwrap_or_else(PoisonError::into_inner).remove(&source);
