@@ -72,3 +72,57 @@ pub fn assert_diagnostics(text: &str, expected: &[Expected], actual: &[Diagnosti
         assert!(expected.iter().any(|e| d.span == e.span && d.code == e.code), "unexpected diagnostic {}", show(d));
     }
 }
+
+/// A small HTTP/1.1 server on 127.0.0.1 serving fixed paths; records the paths asked for.
+pub(crate) struct TestServer {
+    pub base: String,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    pub fn start<P: Into<String>>(files: Vec<(P, String)>) -> TestServer {
+        use std::io::{BufRead, BufReader, Write};
+        let files: Vec<(String, String)> = files.into_iter().map(|(p, b)| (p.into(), b)).collect();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&hits);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                // Drain the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
+                log.lock().unwrap().push(path.clone());
+                let (status, body) = match files.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => ("200 OK", body.clone()),
+                    None => ("404 Not Found", "404: Not Found".to_string()),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TestServer { base, hits }
+    }
+
+    /// Every path asked for, in order.
+    pub fn hits(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    /// How many times `path` was asked for.
+    pub fn count(&self, path: &str) -> usize {
+        self.hits().iter().filter(|p| *p == path).count()
+    }
+}

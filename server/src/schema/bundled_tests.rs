@@ -2,14 +2,12 @@
 //! resources whose CRD is not in the repository, modelines that name a schema URL, and the
 //! online catalog.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use super::store::{Lookup, Provenance, SchemaStore, StoreSettings};
 use super::validate::{ValidationOptions, validate_file};
-use crate::test_util::{assert_diagnostics, strip_annotations};
+use crate::test_util::{TestServer, assert_diagnostics, strip_annotations};
 use crate::yaml::{Diagnostic, YamlFile};
 
 fn run(fixture: &str, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Diagnostic>, usize) {
@@ -638,51 +636,6 @@ fn without_prefetch_the_first_document_to_ask_reports() {
     assert!(validate_file(&YamlFile::parse(&text), &store, &opts("/r/b.yaml")).diagnostics.is_empty());
 }
 
-/// A small HTTP/1.1 server on 127.0.0.1 serving fixed paths; records the paths asked for.
-struct TestServer {
-    base: String,
-    hits: Arc<Mutex<Vec<String>>>,
-}
-
-impl TestServer {
-    fn start(files: Vec<(String, String)>) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let hits = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&hits);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { break };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
-                log.lock().unwrap().push(path.clone());
-                let (status, body) = match files.iter().find(|(p, _)| *p == path) {
-                    Some((_, body)) => ("200 OK", body.clone()),
-                    None => ("404 Not Found", "404: Not Found".to_string()),
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        TestServer { base, hits }
-    }
-
-    fn hits(&self) -> Vec<String> {
-        self.hits.lock().unwrap().clone()
-    }
-}
-
 fn widget_schema() -> String {
     serde_json::json!({
         "description": "Widget is a thing.",
@@ -704,7 +657,7 @@ fn settings(online: Option<String>, cache: &Path, offline: bool) -> StoreSetting
 
 #[test]
 fn the_online_catalog_covers_the_long_tail_and_is_cached_on_disk() {
-    let server = TestServer::start(vec![("/catalog/widgets.example.com/widget_v1.json".into(), widget_schema())]);
+    let server = TestServer::start(vec![("/catalog/widgets.example.com/widget_v1.json", widget_schema())]);
     let cache = tempfile::tempdir().unwrap();
     let store = SchemaStore::new();
     store.configure(settings(Some(format!("{}/catalog", server.base)), cache.path(), false));
@@ -739,7 +692,7 @@ fn the_online_catalog_covers_the_long_tail_and_is_cached_on_disk() {
 
 #[test]
 fn offline_modelines_are_not_downloaded() {
-    let server = TestServer::start(vec![("/s.json".into(), r#"{"type": "object"}"#.into())]);
+    let server = TestServer::start(vec![("/s.json", r#"{"type": "object"}"#.to_string())]);
     let cache = tempfile::tempdir().unwrap();
     let store = SchemaStore::new();
     store.configure(settings(None, cache.path(), true));

@@ -1,9 +1,10 @@
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use serde_json::json;
+
+use crate::test_util::TestServer;
 
 use super::*;
 
@@ -152,52 +153,6 @@ fn kubeconform_directory() {
     assert!(msg.contains("v1.30.0-standalone-strict"), "{msg}");
 }
 
-/// A small HTTP/1.1 server on 127.0.0.1 serving fixed paths; counts requests per path.
-struct TestServer {
-    base: String,
-    hits: Arc<Mutex<Vec<String>>>,
-}
-
-impl TestServer {
-    fn start(files: Vec<(&'static str, String)>) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let hits = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&hits);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { break };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                // Drain the headers.
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
-                log.lock().unwrap().push(path.clone());
-                let (status, body) = match files.iter().find(|(p, _)| *p == path) {
-                    Some((_, body)) => ("200 OK", body.clone()),
-                    None => ("404 Not Found", "404: Not Found".to_string()),
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        TestServer { base, hits }
-    }
-
-    fn hits(&self, path: &str) -> usize {
-        self.hits.lock().unwrap().iter().filter(|p| *p == path).count()
-    }
-}
-
 #[test]
 fn kubeconform_url_with_cache_and_404() {
     let schema = json!({"type": "object", "description": "Deployment enables declarative updates", "additionalProperties": false});
@@ -212,13 +167,13 @@ fn kubeconform_url_with_cache_and_404() {
     };
 
     assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema.clone()));
-    assert_eq!(server.hits(path), 1);
+    assert_eq!(server.count(path), 1);
     // Second load comes from the disk cache: the server is not asked again.
     assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema.clone()));
-    assert_eq!(server.hits(path), 1);
+    assert_eq!(server.count(path), 1);
     let fresh = KubeconformSource { cache_dir: Some(cache.path().join("kubeconform")), ..source.clone() };
     assert_eq!(fresh.load("apps", "v1", "Deployment").unwrap(), Some(schema));
-    assert_eq!(server.hits(path), 1, "the cache is on disk, not in the source");
+    assert_eq!(server.count(path), 1, "the cache is on disk, not in the source");
 
     let missing = KubeconformSource { kubernetes_version: "1.12".into(), ..source.clone() };
     let err = missing.load("apps", "v1", "Deployment").unwrap_err();
@@ -232,7 +187,7 @@ fn kubeconform_url_with_cache_and_404() {
     );
     // A 404 is not cached: asking again asks the server again.
     let _ = missing.load("apps", "v1", "Deployment");
-    assert_eq!(server.hits("/schemas/v1.12.0-standalone-strict/deployment-apps-v1.json"), 2);
+    assert_eq!(server.count("/schemas/v1.12.0-standalone-strict/deployment-apps-v1.json"), 2);
 }
 
 #[test]
@@ -267,7 +222,7 @@ fn modeline_and_setting_schemas() {
     let remote = format!("{}/app.json", server.base);
     assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
     assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
-    assert_eq!(server.hits("/app.json"), 1);
+    assert_eq!(server.count("/app.json"), 1);
     let err = load_schema(&format!("{}/gone.json", server.base), None, None, false).unwrap_err();
     assert_eq!(err.to_string(), format!("schema {}/gone.json not found (HTTP 404)", server.base));
 }
@@ -297,5 +252,5 @@ fn hits_counter_is_shared() {
         }
     });
     assert_eq!(count.load(Ordering::SeqCst), 2);
-    assert_eq!(server.hits("/a.json") + server.hits("/b.json"), 2);
+    assert_eq!(server.count("/a.json") + server.count("/b.json"), 2);
 }
