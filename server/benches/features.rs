@@ -107,6 +107,7 @@ fn tail_latency() {
         yaml: Arc::new(YamlFile::parse(&doc.rope)),
         doc,
         cache: Default::default(),
+        prior: None,
     };
     let position = tower_lsp_server::ls_types::Position::new(
         snap.doc.offset_to_position(case.offset).line,

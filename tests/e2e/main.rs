@@ -245,7 +245,7 @@ fn command_line() {
 }
 
 #[test]
-fn one_keystroke_in_a_thousand_documents_reparses_one() {
+fn one_keystroke_in_a_thousand_documents_reparses_and_revalidates_one() {
     let mut text = String::new();
     for i in 0..1000 {
         text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  k: v\n"));
@@ -256,12 +256,23 @@ fn one_keystroke_in_a_thousand_documents_reparses_one() {
     server.await_diagnostics(URI, 1);
     let before = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
     assert_eq!(before, 1000);
+    let validated = server.request("gitops-ls/validationCount", json!({"uri": URI})).as_u64().unwrap();
+    assert_eq!(validated, 1000);
     // Line 7*500+4 is `  name: cm-500`.
     server.change(URI, 2, vec![insert(7 * 500 + 4, 14, "7")]);
     let diagnostics = server.await_diagnostics(URI, 2);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let after = server.request("gitops-ls/parseCount", json!({"uri": URI})).as_u64().unwrap();
     assert_eq!(after - before, 1);
+    let now = server.request("gitops-ls/validationCount", json!({"uri": URI})).as_u64().unwrap();
+    assert_eq!(now - validated, 1, "only the edited document is validated again");
+    // A typo there is still found, on the right line, with the other 999 taken from the cache.
+    server.change(URI, 3, vec![insert(7 * 500 + 5, 0, "zq")]);
+    let diagnostics = server.await_diagnostics(URI, 3);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 7 * 500 + 5);
+    let last = server.request("gitops-ls/validationCount", json!({"uri": URI})).as_u64().unwrap();
+    assert_eq!(last - now, 1);
     let symbols = server.request("textDocument/documentSymbol", json!({"textDocument": {"uri": URI}}));
     assert_eq!(symbols.as_array().unwrap().len(), 1000);
     assert_eq!(symbols[500]["name"], "ConfigMap cm-5007");

@@ -383,13 +383,39 @@ pub fn image_diagnostics_for(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for slot in file.documents() {
-        for c in &slot.doc.comments {
-            if let Some(problem) = policy_marker(&c.text).as_deref().and_then(policy_problem) {
-                let span = c.span.shift(slot.start);
-                out.push(Diagnostic::new(span, Severity::Warning, "image-policy-marker", problem));
-            }
+        marker_diagnostics(slot, &mut out);
+    }
+    site_diagnostics(sites, tags, check_tags, &mut out);
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    out
+}
+
+/// The image diagnostics of one `---` document and its image sites, in absolute offsets.
+pub fn document_image_diagnostics(
+    slot: &crate::yaml::DocumentSlot,
+    text: &(impl TextSource + ?Sized),
+    tags: &dyn ImageTags,
+    check_tags: bool,
+) -> (Vec<Diagnostic>, Vec<ImageSite>) {
+    let mut sites = Vec::new();
+    document_sites(slot, text, &mut sites);
+    let mut out = Vec::new();
+    marker_diagnostics(slot, &mut out);
+    site_diagnostics(&sites, tags, check_tags, &mut out);
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    (out, sites)
+}
+
+fn marker_diagnostics(slot: &crate::yaml::DocumentSlot, out: &mut Vec<Diagnostic>) {
+    for c in &slot.doc.comments {
+        if let Some(problem) = policy_marker(&c.text).as_deref().and_then(policy_problem) {
+            let span = c.span.shift(slot.start);
+            out.push(Diagnostic::new(span, Severity::Warning, "image-policy-marker", problem));
         }
     }
+}
+
+fn site_diagnostics(sites: &[ImageSite], tags: &dyn ImageTags, check_tags: bool, out: &mut Vec<Diagnostic>) {
     let mut reported_failures = HashSet::new();
     for site in sites {
         let r = match &site.parsed {
@@ -469,8 +495,6 @@ pub fn image_diagnostics_for(
             out.push(d);
         }
     }
-    out.sort_by_key(|d| (d.span.start, d.span.end));
-    out
 }
 
 /// `name:tag@digest` in place of a one-string reference.

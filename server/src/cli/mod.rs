@@ -7,7 +7,6 @@
 mod output;
 mod pipeline;
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,13 +14,14 @@ use std::time::{Duration, Instant};
 pub use output::{Format, Summary, severity_name, write_report};
 use pipeline::Event;
 
-use crate::analysis::images::{NoTags, image_diagnostics, image_sites};
+use crate::analysis::images::{ImageTags, NoTags, image_sites};
 use crate::analysis::{self, kustomize};
 use crate::base::{Encoding, LineIndex};
 use crate::config::ImageSettings;
+use crate::index::{self, FileSummary, RepoIndex};
 use crate::registry::Registry;
 use crate::schema::modeline::modeline_locations;
-use crate::schema::store::{CustomKind, StoreSettings};
+use crate::schema::store::StoreSettings;
 use crate::schema::{SchemaStore, ValidationOptions};
 use crate::vfs::{self, ReadError};
 use crate::yaml::{Diagnostic, Severity, YamlFile};
@@ -313,8 +313,8 @@ fn learn_repository(
     store: &SchemaStore,
     limit: u64,
     test_panic: &(dyn Fn(&Path) + Sync),
-) -> (Repository, Vec<(PathBuf, String)>) {
-    let mut learned: Vec<(PathBuf, Learned)> = Vec::new();
+) -> (RepoIndex, Vec<(PathBuf, String)>) {
+    let mut learned: Vec<(PathBuf, FileSummary)> = Vec::new();
     let mut failures = Vec::new();
     pipeline::for_each_file(
         paths,
@@ -335,67 +335,41 @@ fn learn_repository(
     let uses: Vec<(String, PathBuf)> =
         learned.iter().flat_map(|(path, found)| found.modelines.iter().map(|l| (l.clone(), path.clone()))).collect();
     store.prefetch(&uses);
-    let mut repo = Repository::default();
+    let mut repo = RepoIndex::default();
     for (path, found) in learned {
-        if !found.kinds.is_empty() {
-            store.set_custom_kinds(&path.display().to_string(), found.kinds);
+        if !found.crds.is_empty() {
+            store.set_custom_kinds(&path.display().to_string(), found.crds.clone());
         }
-        repo.patches.extend(found.patches);
-        repo.namespace_scopes.extend(found.namespace_scopes);
+        repo.update(absolute(&path), found);
     }
     (repo, failures)
 }
 
-/// What the first pass learns of the repository as a whole.
-#[derive(Default)]
-struct Repository {
-    /// Files that kustomizations use as patches (partial objects).
-    patches: HashSet<PathBuf>,
-    /// Directories whose objects a kustomization's `namespace:` rewrites.
-    namespace_scopes: Vec<PathBuf>,
-}
-
-/// What one file contributes to [`Repository`], and its CRDs.
-struct Learned {
-    /// Schema locations its modelines name.
-    modelines: Vec<String>,
-    kinds: Vec<CustomKind>,
-    patches: Vec<PathBuf>,
-    namespace_scopes: Vec<PathBuf>,
-}
-
-/// What one file adds to the whole check: its CRDs and, for a kustomization, its patches.
-/// Files that can hold neither are read but not parsed.
-fn learn_file(path: &Path, limit: u64) -> Option<Learned> {
+/// What one file adds to the whole check: its CRDs, modelines and, for a kustomization, its
+/// patches and namespace scopes. Files that can hold none of these are read but not parsed.
+fn learn_file(path: &Path, limit: u64) -> Option<FileSummary> {
     let text = vfs::read_text(path, limit).ok()?;
     let modelines = modeline_locations(&text);
     let kustomization = kustomize::is_kustomization_file(path);
     if !kustomization && !text.contains("CustomResourceDefinition") {
-        return (!modelines.is_empty()).then(|| Learned {
-            modelines,
-            kinds: Vec::new(),
-            patches: Vec::new(),
-            namespace_scopes: Vec::new(),
-        });
+        return (!modelines.is_empty()).then(|| FileSummary { modelines, ..Default::default() });
     }
     let file = YamlFile::parse(text.as_str());
-    let index = LineIndex::new(&text);
-    let kinds = analysis::workspace::crd_kinds(&file, &path.display().to_string(), |o| index.line_of(o) as u32 + 1);
-    let mut patches = Vec::new();
-    let mut namespace_scopes = Vec::new();
-    if kustomization {
-        let dir = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
-        patches.extend(kustomize::patch_paths(&file).iter().map(|p| kustomize::join_normalized(&dir, p)));
-        namespace_scopes = analysis::gitops::namespace_scopes(&absolute(path), &file);
-    }
-    Some(Learned { modelines, kinds, patches, namespace_scopes })
+    let lines = LineIndex::new(&text);
+    let mut summary =
+        index::summarize(Some(&absolute(path)), &path.display().to_string(), &file, |o| lines.line_of(o) as u32 + 1);
+    // Modelines are read from the text here, as for the files that are not parsed.
+    summary.modelines = modelines;
+    // Objects are summarized by the second pass, which parses every file anyway.
+    summary.objects.clear();
+    Some(summary)
 }
 
 /// The second pass for one file: everything `check` reports about it.
 fn check_file(
     path: &Path,
     store: &SchemaStore,
-    repo: &Repository,
+    repo: &RepoIndex,
     images: Option<&ImageChecker>,
     limit: u64,
 ) -> FileReport {
@@ -405,17 +379,20 @@ fn check_file(
         Err(e) => return report(vec![read_finding(&e)], 0),
     };
     let file = YamlFile::parse(text.as_str());
-    let image_findings = match images {
-        Some(checker) => checker.diagnostics(&file, &text),
-        None => image_diagnostics(&file, text.as_str(), &NoTags, false),
+    let tags: (&dyn ImageTags, bool) = match images {
+        Some(checker) => {
+            checker.wait_for(&file, &text);
+            (&checker.registry, true)
+        }
+        None => (&NoTags, false),
     };
     let opts = ValidationOptions {
-        partial: repo.patches.contains(&absolute(path)),
-        namespace_from_kustomization: analysis::gitops::in_namespace_scope(&repo.namespace_scopes, &absolute(path)),
+        partial: repo.is_patch(&absolute(path)),
+        namespace_from_kustomization: repo.in_namespace_scope(&absolute(path)),
         path: Some(path.to_path_buf()),
         ..Default::default()
     };
-    let (findings, resources) = findings_for(&text, &file, store, &opts, image_findings);
+    let (findings, resources) = findings_for(&text, &file, store, &opts, tags);
     report(findings, resources)
 }
 
@@ -452,9 +429,8 @@ impl ImageChecker {
         }
     }
 
-    /// The file's image diagnostics, tag checks included, after waiting (until the deadline)
-    /// for what its images need.
-    fn diagnostics(&self, file: &YamlFile, text: &str) -> Vec<Diagnostic> {
+    /// Waits (until the deadline) for what the file's images need from the registries.
+    fn wait_for(&self, file: &YamlFile, text: &str) {
         let mut pending: Vec<(String, String)> =
             image_sites(file, text).iter().filter_map(|s| s.repo_and_tag()).collect();
         pending.sort();
@@ -470,7 +446,6 @@ impl ImageChecker {
                 let _ = tokio::time::timeout(remaining, futures::future::join_all(waits)).await;
             });
         }
-        image_diagnostics(file, text, &self.registry, true)
     }
 }
 
@@ -492,8 +467,7 @@ fn whole_file(message: String, code: &'static str) -> Finding {
 /// Everything `check` reports for one file's text, and how many resources it holds.
 pub fn check_text(text: &str, store: &SchemaStore, opts: &ValidationOptions) -> (Vec<Finding>, usize) {
     let file = YamlFile::parse(text);
-    let images = image_diagnostics(&file, text, &NoTags, false);
-    findings_for(text, &file, store, opts, images)
+    findings_for(text, &file, store, opts, (&NoTags, false))
 }
 
 /// How long `--check-images` waits for the registries in all.
@@ -504,16 +478,16 @@ fn findings_for(
     file: &YamlFile,
     store: &SchemaStore,
     opts: &ValidationOptions,
-    images: Vec<Diagnostic>,
+    (tags, check_tags): (&dyn ImageTags, bool),
 ) -> (Vec<Finding>, usize) {
-    let analysis = analysis::analyze(file, store, opts);
-    let mut diagnostics = analysis.diagnostics;
-    diagnostics.extend(images);
+    // The server's engine, with nothing to reuse: each file is checked once.
+    let cx = analysis::Context { store, opts, tags, check_tags, epoch: 0, kind_revision: &|_| 0 };
+    let analysis = analysis::analyze_file(file, text, &cx, None).analysis;
+    let diagnostics = analysis.diagnostics;
     if diagnostics.is_empty() {
         return (Vec::new(), analysis.resources);
     }
     let index = LineIndex::new(text);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let position = |offset: usize| {
         let p = index.line_col(text, offset, Encoding::Chars);
         (p.line + 1, p.col + 1)

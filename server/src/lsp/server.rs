@@ -23,9 +23,6 @@ use crate::config::Settings;
 use crate::registry::Registry;
 use crate::schema::{SchemaStore, ValidationOptions};
 
-/// How long diagnostics wait for more edits before running.
-const DEBOUNCE: Duration = Duration::from_millis(25);
-
 /// How long a request to the client (settings, registrations) may stay unanswered.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -58,6 +55,9 @@ struct Shared {
     gates: Mutex<HashMap<Uri, Arc<tokio::sync::Mutex<u64>>>>,
     /// Message size limit of the transport, kept in step with `maxFileSizeMb`.
     limits: Arc<Limits>,
+    /// Bumped whenever settings, loaded schemas or registry answers change: cached results of
+    /// an older epoch are recomputed.
+    epoch: AtomicU64,
     /// Numbers `workspace/configuration` pulls; an answer older than one applied is dropped.
     pulls: AtomicU64,
     applied_pull: Mutex<u64>,
@@ -78,6 +78,8 @@ struct ClientCaps {
     watched_files_registration: bool,
     /// The most folding ranges the client wants (`foldingRange.rangeLimit`).
     folding_range_limit: Option<u32>,
+    /// The client shows server-initiated `$/progress` (`window.workDoneProgress`).
+    work_done_progress: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +115,7 @@ impl Backend {
             snippets: AtomicBool::new(false),
             gates: Mutex::default(),
             limits,
+            epoch: AtomicU64::new(0),
             pulls: AtomicU64::new(0),
             applied_pull: Mutex::new(0),
             disk,
@@ -122,6 +125,7 @@ impl Backend {
         let weak = Arc::downgrade(&shared);
         shared.registry.set_on_update(move || {
             if let Some(shared) = weak.upgrade() {
+                shared.epoch.fetch_add(1, Ordering::SeqCst);
                 shared.refresh_all(None);
             }
         });
@@ -159,6 +163,23 @@ impl Backend {
         const METHOD: &str = "gitops-ls/parseCount";
         guard::request(METHOD, async {
             let count = self.with_snapshot(METHOD, params.uri, |s| s.yaml.parse_count()).await?;
+            count.ok_or_else(|| Error::invalid_params("document is not open"))
+        })
+        .await
+    }
+
+    /// `gitops-ls/validationCount`: documents validated for the file since it was opened
+    /// (each edit re-validates only the documents it touched).
+    pub async fn validation_count(&self, params: UriParams) -> Result<usize> {
+        const METHOD: &str = "gitops-ls/validationCount";
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async move {
+            let count = guard::blocking(METHOD, move || {
+                let snap = shared.session.snapshot(&params.uri)?;
+                shared.analysis(&snap);
+                snap.cache.results.get().map(|r| r.validated())
+            })
+            .await?;
             count.ok_or_else(|| Error::invalid_params("document is not open"))
         })
         .await
@@ -226,6 +247,33 @@ async fn disk_worker(shared: std::sync::Weak<Shared>, mut jobs: tokio::sync::mps
     }
 }
 
+/// `$/progress` for the start-up scan, when the client accepts server-initiated progress.
+async fn report_scan_progress(
+    shared: Arc<Shared>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<super::workspace::ScanProgress>,
+) {
+    let supported = shared.client_caps.read().unwrap_or_else(PoisonError::into_inner).work_done_progress;
+    let token = NumberOrString::String("gitops-ls/scan".into());
+    let created = supported
+        && matches!(
+            tokio::time::timeout(CLIENT_TIMEOUT, shared.client.create_work_done_progress(token.clone())).await,
+            Ok(Ok(()))
+        );
+    if !created {
+        while rx.recv().await.is_some() {}
+        return;
+    }
+    let progress = shared.client.progress(token, "Indexing the repository").with_percentage(0).begin().await;
+    let mut last = None;
+    while let Some(p) = rx.recv().await {
+        let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
+        progress.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
+        last = Some(p);
+    }
+    let files = last.map_or(0, |p| p.total);
+    progress.finish_with_message(format!("{files} files indexed")).await;
+}
+
 impl Shared {
     fn settings(&self) -> std::sync::RwLockReadGuard<'_, Settings> {
         self.settings.read().unwrap_or_else(PoisonError::into_inner)
@@ -242,7 +290,8 @@ impl Shared {
         Arc::clone(snap.cache.diagnostics.get_or_init(|| Arc::new(self.analyze(snap))))
     }
 
-    /// Every problem in a snapshot: YAML, then schema validation.
+    /// Every problem in a snapshot: YAML, schema validation, images. Only the documents that
+    /// changed since the snapshot's prior results are checked again.
     fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
         let path = file_path(&snap.uri);
         let opts = ValidationOptions {
@@ -251,25 +300,33 @@ impl Shared {
             path,
             ..self.settings.read().unwrap_or_else(PoisonError::into_inner).validation_options()
         };
-        let mut found = analysis::analyze(&snap.yaml, &self.store, &opts).diagnostics;
-        found.extend(self.image_diagnostics(snap));
-        found
-    }
-
-    /// Image diagnostics from the tag cache; with `images.checkTags` it also starts the fetches
-    /// they need (a landing fetch re-runs diagnostics).
-    fn image_diagnostics(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
-        let check = self.registry.check_tags();
-        let sites = images::image_sites(&snap.yaml, &snap.doc.rope);
-        if check {
-            self.registry.prefetch(&sites);
+        let check_tags = self.registry.check_tags();
+        let kind_revision = |key: &str| self.workspace.kind_revision(key);
+        let cx = analysis::Context {
+            store: &self.store,
+            opts: &opts,
+            tags: &self.registry,
+            check_tags,
+            epoch: self.epoch.load(Ordering::SeqCst),
+            kind_revision: &kind_revision,
+        };
+        let prior = snap.prior.as_deref().or_else(|| snap.cache.results.get().map(Arc::as_ref));
+        let done = analysis::analyze_file(&snap.yaml, &snap.doc.rope, &cx, prior);
+        if check_tags {
+            // A fetch that lands bumps the epoch and re-runs diagnostics.
+            self.registry.prefetch(&done.new_sites);
         }
-        images::image_diagnostics_for(&snap.yaml, &sites, &self.registry, check)
+        let _ = snap.cache.results.set(done.results);
+        done.analysis.diagnostics
     }
 
     /// Learns CRDs and patch references from an open document; true when other documents'
     /// validation may have changed.
     fn learn(&self, snap: &Snapshot) -> bool {
+        // A newer state learns for itself; an older one must not overwrite it.
+        if !self.session.is_current(&snap.uri, snap.seq) {
+            return false;
+        }
         let path = file_path(&snap.uri);
         let rope = &snap.doc.rope;
         let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
@@ -297,6 +354,7 @@ impl Shared {
         };
         if changed {
             info!("settings changed; validating open documents again");
+            self.epoch.fetch_add(1, Ordering::SeqCst);
             self.refresh_all(None);
         }
     }
@@ -341,20 +399,17 @@ impl Shared {
         Arc::clone(gates.entry(uri.clone()).or_default())
     }
 
+    /// No debounce: only the documents an edit touched are checked again, so answering every
+    /// keystroke costs less than waiting would. Edits that arrived meanwhile make this state
+    /// stale and skip it.
     fn schedule_diagnostics(self: &Arc<Self>, uri: Uri, seq: u64) {
-        self.schedule_diagnostics_after(uri, seq, DEBOUNCE);
-    }
-
-    /// `delay` lets a burst of keystrokes settle; opening a file needs none.
-    fn schedule_diagnostics_after(self: &Arc<Self>, uri: Uri, seq: u64, delay: Duration) {
         let shared = Arc::clone(self);
-        tokio::spawn(guard::notification("diagnostics", async move { shared.diagnostics(uri, seq, delay).await }));
+        tokio::spawn(guard::notification("diagnostics", async move { shared.diagnostics(uri, seq).await }));
     }
 
-    async fn diagnostics(self: Arc<Self>, uri: Uri, seq: u64, delay: Duration) {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+    async fn diagnostics(self: Arc<Self>, uri: Uri, seq: u64) {
+        // Lets notifications already read apply first, so a burst is answered once.
+        tokio::task::yield_now().await;
         if !self.session.is_current(&uri, seq) {
             return;
         }
@@ -369,17 +424,18 @@ impl Shared {
         let shared = Arc::clone(&self);
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
-            let crds_changed = shared.learn(&snap);
             let found = shared.analysis(&snap);
             let diagnostics = convert::diagnostics(&snap, &found);
-            Some((snap, diagnostics, crds_changed))
+            Some((snap, diagnostics))
         })
         .await;
-        if let Ok(Some((snap, diagnostics, crds_changed))) = computed {
-            self.publish(&snap.uri, snap.seq, snap.version(), diagnostics).await;
-            if crds_changed {
-                self.refresh_all(Some(&snap.uri));
-            }
+        let Ok(Some((snap, diagnostics))) = computed else { return };
+        self.publish(&snap.uri, snap.seq, snap.version(), diagnostics).await;
+        // What the file declares for the others comes after its own answer; a change (a CRD
+        // edited, a patch listed) checks the documents it concerns again, this one included.
+        let shared = Arc::clone(&self);
+        if let Ok(true) = guard::blocking("index", move || shared.learn(&snap)).await {
+            self.refresh_all(None);
         }
     }
 
@@ -425,6 +481,12 @@ impl LanguageServer for Backend {
                     .text_document
                     .as_ref()
                     .and_then(|t| t.folding_range.as_ref()?.range_limit),
+                work_done_progress: params
+                    .capabilities
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.work_done_progress)
+                    .unwrap_or(false),
             };
             #[allow(deprecated)] // rootUri is what older clients send
             let mut roots: Vec<_> = params
@@ -511,16 +573,21 @@ impl LanguageServer for Backend {
                     }
                 });
             }
-            // Learn the repository's CRDs and patches in the background, then re-validate.
+            // Summarize the repository in the background, then re-validate.
             let scan = Arc::clone(&shared);
             tokio::spawn(guard::notification("workspace scan", async move {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                let reporter = tokio::spawn(report_scan_progress(Arc::clone(&scan), rx));
                 let work = Arc::clone(&scan);
                 let scanned = guard::blocking("workspace scan", move || {
                     let open: std::collections::HashSet<_> =
                         work.session.open_documents().iter().filter_map(|(u, _)| file_path(u)).collect();
-                    work.workspace.scan(&work.store, &open)
+                    work.workspace.scan(&work.store, &open, |p| {
+                        let _ = tx.send(p);
+                    })
                 })
                 .await;
+                let _ = reporter.await;
                 if scanned.is_ok_and(|n| n > 0) {
                     scan.refresh_all(None);
                 }
@@ -569,7 +636,7 @@ impl LanguageServer for Backend {
         guard::notification("textDocument/didOpen", async {
             let doc = params.text_document;
             let seq = self.session().open(doc.uri.clone(), &doc.text, doc.version);
-            self.shared.schedule_diagnostics_after(doc.uri, seq, Duration::ZERO);
+            self.shared.schedule_diagnostics(doc.uri, seq);
         })
         .await
     }

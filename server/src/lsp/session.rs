@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use tower_lsp_server::ls_types::{DocumentSymbol, Uri};
 
+use crate::analysis::FileResults;
 use crate::text::{ByteEdit, Document, PositionEncoding, Range};
 use crate::yaml::YamlFile;
 
@@ -24,12 +25,16 @@ pub struct Snapshot {
     pub yaml: Arc<YamlFile>,
     /// Results computed once for this exact state and shared by every request on it.
     pub cache: SnapshotCache,
+    /// The per-document results of the latest earlier state that has them: the documents an
+    /// edit did not touch are not checked again.
+    pub prior: Option<Arc<FileResults>>,
 }
 
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
     pub diagnostics: OnceLock<Arc<Vec<crate::yaml::Diagnostic>>>,
     pub symbols: OnceLock<Arc<Vec<DocumentSymbol>>>,
+    pub results: OnceLock<Arc<FileResults>>,
 }
 
 impl Snapshot {
@@ -200,7 +205,8 @@ impl Session {
             }
             _ => Arc::new(YamlFile::parse(&doc.rope)),
         };
-        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml, cache: SnapshotCache::default() });
+        let prior = synced.as_ref().and_then(|prev| prev.cache.results.get().cloned().or_else(|| prev.prior.clone()));
+        let snapshot = Arc::new(Snapshot { uri: uri.clone(), seq, doc, yaml, cache: SnapshotCache::default(), prior });
         *synced = Some(Arc::clone(&snapshot));
         Some(snapshot)
     }

@@ -82,6 +82,7 @@ where
     let backend_limits = Arc::clone(&limits);
     let (service, socket) = LspService::build(move |client| Backend::new(client, flag, backend_limits))
         .custom_method("gitops-ls/parseCount", Backend::parse_count)
+        .custom_method("gitops-ls/validationCount", Backend::validation_count)
         .custom_method("gitops-ls/documentText", Backend::document_text)
         .custom_method("gitops-ls/schemaInfo", Backend::schema_info)
         .custom_method("gitops-ls/debugPanic", Backend::debug_panic)

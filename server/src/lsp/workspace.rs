@@ -5,13 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use tower_lsp_server::ls_types::Uri;
 use tracing::{debug, info, warn};
 
-use crate::analysis::{kustomize, workspace};
 use crate::base::LineIndex;
+use crate::index::{self, FileSummary, RepoIndex};
 use crate::schema::SchemaStore;
 use crate::vfs::{self, WalkEvent};
 use crate::yaml::YamlFile;
@@ -20,12 +20,12 @@ pub struct Workspace {
     /// Files past this size are not read from disk (`maxFileSizeMb`).
     max_file_bytes: AtomicU64,
     roots: RwLock<Vec<PathBuf>>,
-    /// Patch files referenced by each kustomization file.
-    patches: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
-    /// Directories and files whose objects each kustomization's `namespace:` rewrites.
-    namespace_scopes: RwLock<HashMap<PathBuf, Vec<PathBuf>>>,
-    /// Sources (URIs) that currently contribute CRDs to the store.
-    crd_sources: RwLock<HashSet<String>>,
+    /// The summaries of the repository's files (open documents as edited). Readers take the
+    /// `Arc`: an immutable copy that later updates do not touch.
+    index: RwLock<Arc<RepoIndex>>,
+    /// Revision of each `group/Kind` whose CRDs came or went (see `analysis::Context`).
+    kind_revisions: RwLock<HashMap<String, u64>>,
+    next_revision: AtomicU64,
 }
 
 /// The file path behind a `file:` URI.
@@ -37,16 +37,28 @@ fn path_uri(path: &Path) -> Option<Uri> {
     Uri::from_file_path(path)
 }
 
+/// Where the index keeps a document: its path, or its URI for documents not on disk.
+fn index_key(uri: &Uri, path: Option<&Path>) -> PathBuf {
+    path.map_or_else(|| PathBuf::from(uri.as_str()), Path::to_path_buf)
+}
+
 impl Default for Workspace {
     fn default() -> Self {
         Workspace {
             max_file_bytes: AtomicU64::new(vfs::megabytes(vfs::DEFAULT_MAX_FILE_SIZE_MB)),
             roots: RwLock::default(),
-            patches: RwLock::default(),
-            namespace_scopes: RwLock::default(),
-            crd_sources: RwLock::default(),
+            index: RwLock::default(),
+            kind_revisions: RwLock::default(),
+            next_revision: AtomicU64::new(1),
         }
     }
+}
+
+/// How far the start-up scan got, for `$/progress`.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanProgress {
+    pub done: usize,
+    pub total: usize,
 }
 
 impl Workspace {
@@ -63,20 +75,43 @@ impl Workspace {
         self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// The repository index as it is now.
+    pub fn index(&self) -> Arc<RepoIndex> {
+        Arc::clone(&self.index.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The revision of the schemas of `group/Kind` (0 until a CRD for it comes or goes).
+    pub fn kind_revision(&self, key: &str) -> u64 {
+        self.kind_revisions.read().unwrap_or_else(PoisonError::into_inner).get(key).copied().unwrap_or(0)
+    }
+
+    /// Replaces what `source` contributes to the store, and moves the revision of every kind
+    /// it had or has, so exactly the documents of those kinds are checked again.
+    fn set_custom_kinds(&self, store: &SchemaStore, source: &str, kinds: Vec<crate::schema::store::CustomKind>) {
+        let before = store.custom_kinds_from(source);
+        let keys: HashSet<String> =
+            before.iter().chain(&kinds).map(|k| crate::analysis::kind_key(&k.api_version, &k.kind)).collect();
+        store.set_custom_kinds(source, kinds);
+        let rev = self.next_revision.fetch_add(1, Ordering::SeqCst);
+        let mut revs = self.kind_revisions.write().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            revs.insert(key, rev);
+        }
+    }
+
     /// True when some kustomization uses `path` as a patch (a partial object).
     pub fn is_patch(&self, path: &Path) -> bool {
-        self.patches.read().unwrap_or_else(PoisonError::into_inner).values().any(|v| v.iter().any(|p| p == path))
+        self.index().is_patch(path)
     }
 
     /// True when a kustomization with `namespace:` builds `path`: the names of its Namespace
     /// objects are placeholders that the build replaces.
     pub fn in_namespace_scope(&self, path: &Path) -> bool {
-        let scopes = self.namespace_scopes.read().unwrap_or_else(PoisonError::into_inner);
-        scopes.values().any(|s| crate::analysis::gitops::in_namespace_scope(s, path))
+        self.index().in_namespace_scope(path)
     }
 
-    /// Learns what one file contributes. Returns true when the set of custom kinds changed
-    /// (other documents then need validating again).
+    /// Learns what one file contributes. Returns true when other documents' validation may
+    /// have changed (CRDs or Kustomize references).
     pub fn update_file(
         &self,
         store: &SchemaStore,
@@ -85,64 +120,42 @@ impl Workspace {
         file: &YamlFile,
         text_line: impl Fn(usize) -> u32,
     ) -> bool {
-        let mut patches_changed = false;
-        if let Some(path) = path.filter(|p| kustomize::is_kustomization_file(p)) {
-            let dir = path.parent().unwrap_or(Path::new("/"));
-            let refs: Vec<PathBuf> =
-                kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(dir, p)).collect();
-            let previous =
-                self.patches.write().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), refs.clone());
-            patches_changed = previous.as_ref() != Some(&refs);
-            let scopes = crate::analysis::gitops::namespace_scopes(path, file);
-            let previous = self
-                .namespace_scopes
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(path.to_path_buf(), scopes.clone());
-            patches_changed |= previous.as_ref() != Some(&scopes);
+        let source = path.map_or(uri.as_str().to_string(), |p| p.display().to_string());
+        let summary = index::summarize(path, &source, file, text_line);
+        self.set_summary(store, uri, path, summary)
+    }
+
+    fn set_summary(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>, summary: FileSummary) -> bool {
+        let key = index_key(uri, path);
+        // Only positions moved (the usual keystroke): the index stays as it is.
+        if self.index().get(&key).is_some_and(|s| s.same_content(&summary)) {
+            return false;
         }
-        let source = uri.as_str().to_string();
-        let kinds = workspace::crd_kinds(
-            file,
-            path.map_or(uri.as_str().to_string(), |p| p.display().to_string()).as_str(),
-            text_line,
-        );
-        let had = self.crd_sources.read().unwrap_or_else(PoisonError::into_inner).contains(&source);
-        if kinds.is_empty() && !had {
-            return patches_changed;
+        let crds = summary.crds.clone();
+        let change = {
+            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+            Arc::make_mut(&mut index).update(key, summary)
+        };
+        if change.crds {
+            self.set_custom_kinds(store, uri.as_str(), crds);
         }
-        let mut sources = self.crd_sources.write().unwrap_or_else(PoisonError::into_inner);
-        if kinds.is_empty() {
-            sources.remove(&source);
-        } else {
-            sources.insert(source.clone());
-        }
-        drop(sources);
-        // Same kinds and schemas as before: nothing to redo.
-        let before = store.custom_kinds_from(&source);
-        let unchanged = before.len() == kinds.len()
-            && before
-                .iter()
-                .zip(&kinds)
-                .all(|(a, b)| a.api_version == b.api_version && a.kind == b.kind && a.schema == b.schema);
-        if !unchanged {
-            store.set_custom_kinds(&source, kinds);
-        }
-        !unchanged || patches_changed
+        change.crds || change.references
     }
 
     /// Forgets a deleted file.
     pub fn remove_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>) -> bool {
-        if let Some(p) = path {
-            self.patches.write().unwrap_or_else(PoisonError::into_inner).remove(p);
-            self.namespace_scopes.write().unwrap_or_else(PoisonError::into_inner).remove(p);
+        let key = index_key(uri, path);
+        if self.index().get(&key).is_none() {
+            return false;
         }
-        let source = uri.as_str().to_string();
-        let had = self.crd_sources.write().unwrap_or_else(PoisonError::into_inner).remove(&source);
-        if had {
-            store.set_custom_kinds(&source, Vec::new());
+        let change = {
+            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+            Arc::make_mut(&mut index).remove(&key)
+        };
+        if change.crds {
+            self.set_custom_kinds(store, uri.as_str(), Vec::new());
         }
-        had
+        change.crds || change.references
     }
 
     /// Reads a file from disk and learns from it (for files that are not open). Special files
@@ -150,26 +163,31 @@ impl Workspace {
     /// too large, turned into a FIFO) no longer contributes anything.
     pub fn load_from_disk(&self, store: &SchemaStore, path: &Path) -> bool {
         let Some(uri) = path_uri(path) else { return false };
+        match self.summarize_from_disk(path) {
+            Some(summary) => self.set_summary(store, &uri, Some(path), summary),
+            None => self.remove_file(store, &uri, Some(path)),
+        }
+    }
+
+    /// The summary of a file on disk; the tree is dropped once summarized.
+    fn summarize_from_disk(&self, path: &Path) -> Option<FileSummary> {
         let text = match vfs::read_text(path, self.max_file_bytes.load(Ordering::Relaxed)) {
             Ok(text) => text,
             Err(e) => {
                 if !e.is_not_found() {
                     debug!(path = %path.display(), "not learned from: {e}");
                 }
-                return self.remove_file(store, &uri, Some(path));
+                return None;
             }
         };
-        // Only CRDs and kustomizations matter here; skip parsing everything else.
-        if !kustomize::is_kustomization_file(path) && !text.contains("CustomResourceDefinition") {
-            return self.remove_file(store, &uri, Some(path));
-        }
         let file = YamlFile::parse(text.as_str());
-        let index = LineIndex::new(&text);
-        self.update_file(store, &uri, Some(path), &file, |o| index.line_of(o) as u32 + 1)
+        let lines = LineIndex::new(&text);
+        Some(index::summarize(Some(path), &path.display().to_string(), &file, |o| lines.line_of(o) as u32 + 1))
     }
 
     /// Walks the workspace roots once; `skip` are paths that are open (their text wins).
-    pub fn scan(&self, store: &SchemaStore, skip: &HashSet<PathBuf>) -> usize {
+    /// `progress` hears how far it got, now and then.
+    pub fn scan(&self, store: &SchemaStore, skip: &HashSet<PathBuf>, mut progress: impl FnMut(ScanProgress)) -> usize {
         let started = std::time::Instant::now();
         let mut files = Vec::new();
         for root in self.roots() {
@@ -178,17 +196,34 @@ impl Workspace {
                 WalkEvent::Warning { path, message } => warn!(path = %path.display(), "{message}"),
             });
         }
+        let files: Vec<PathBuf> = files.into_iter().filter(|f| !skip.contains(f)).collect();
+        let total = files.len();
+        progress(ScanProgress { done: 0, total });
+        let mut last_report = std::time::Instant::now();
         let mut learned = 0;
-        for f in &files {
-            if !skip.contains(f) {
-                self.load_from_disk(store, f);
-                learned += 1;
+        for (i, f) in files.iter().enumerate() {
+            self.load_from_disk(store, f);
+            learned += 1;
+            if last_report.elapsed() >= SCAN_PROGRESS_EVERY {
+                last_report = std::time::Instant::now();
+                progress(ScanProgress { done: i + 1, total });
             }
         }
-        info!(files = learned, crds = store.custom_kinds().len(), elapsed = ?started.elapsed(), "workspace scanned");
+        progress(ScanProgress { done: total, total });
+        let index = self.index();
+        info!(
+            files = learned,
+            objects = index.objects().count(),
+            crds = store.custom_kinds().len(),
+            elapsed = ?started.elapsed(),
+            "workspace scanned"
+        );
         learned
     }
 }
+
+/// How often the scan reports progress.
+const SCAN_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 #[cfg(test)]
 mod tests {
@@ -215,7 +250,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/urandom", sub.join("random.yaml")).unwrap();
         let (ws, store) = (Workspace::default(), SchemaStore::new());
         ws.set_roots(vec![root.to_path_buf()]);
-        assert_eq!(ws.scan(&store, &HashSet::new()), 1);
+        assert_eq!(ws.scan(&store, &HashSet::new(), |_| {}), 1);
         assert_eq!(store.custom_kinds().len(), 1);
         // As for a watched-file event: nothing learned, nothing blocked.
         assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")));

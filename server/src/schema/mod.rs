@@ -10,7 +10,7 @@ pub mod store;
 pub mod validate;
 
 pub use store::{CustomKind, Provenance, ResolvedSchema, SchemaKey, SchemaStore};
-pub use validate::{FileValidation, ValidationOptions, validate_file};
+pub use validate::{DocumentValidation, FileValidation, ValidationOptions, validate_document, validate_file};
 
 #[cfg(test)]
 mod validate_tests;

@@ -12,10 +12,12 @@ use super::modeline::{ModelineSchema, find_modeline};
 use super::navigate::{self, Segment};
 use super::store::{Lookup, Provenance, ResolvedSchema, SchemaStore};
 use crate::k8s::{apiserver, gitops};
-use crate::yaml::{Diagnostic, DocumentSlot, Fix, Node, NodeKind, ScalarStyle, ScalarValue, Severity, Span, YamlFile};
+use crate::yaml::{
+    Diagnostic, Fix, Node, NodeKind, ParsedDocument, ScalarStyle, ScalarValue, Severity, Span, YamlFile,
+};
 
 /// How one file is validated. Built by the edges from settings and the workspace.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ValidationOptions {
     /// Severity of "no schema for this kind"; `None` turns the diagnostic off.
     pub unknown_kind: Option<Severity>,
@@ -60,23 +62,36 @@ pub fn validate_file(file: &YamlFile, store: &SchemaStore, opts: &ValidationOpti
     // Schema locations this file already reported as unloadable: one warning per file at most.
     let mut reported = Vec::new();
     for slot in file.documents() {
-        validate_slot(slot, store, opts, &mut out, &mut reported);
+        let doc = validate_document(&slot.doc, store, opts, &mut reported);
+        out.resources += doc.resources;
+        out.diagnostics.extend(doc.diagnostics.into_iter().map(|d| d.shifted(slot.start)));
     }
     out
 }
 
-fn validate_slot(
-    slot: &DocumentSlot,
+/// What validating one `---` document found, in offsets relative to its start.
+#[derive(Debug, Default)]
+pub struct DocumentValidation {
+    pub diagnostics: Vec<Diagnostic>,
+    pub resources: usize,
+    /// The document names a schema (modeline) that could not be loaded: its result depends on
+    /// which documents before it reported that, so it must not be reused on its own.
+    pub failed_modeline: bool,
+}
+
+/// Validates one document. `reported` holds the unloadable schema locations that documents
+/// before it in the same file already reported.
+pub fn validate_document(
+    doc: &ParsedDocument,
     store: &SchemaStore,
     opts: &ValidationOptions,
-    out: &mut FileValidation,
     reported: &mut Vec<String>,
-) {
-    let doc = &slot.doc;
+) -> DocumentValidation {
+    let mut out = DocumentValidation::default();
     if !doc.complete || doc.is_template {
-        return;
+        return out;
     }
-    let Some(root) = &doc.root else { return };
+    let Some(root) = &doc.root else { return out };
     let mut diags = Vec::new();
     let path = opts.path.as_deref();
     // What the API server will get: SOPS metadata removed on decryption, Flux defaults applied.
@@ -100,18 +115,19 @@ fn validate_slot(
     // document is then checked as if it had none, so it is never silently unchecked.
     let mut fallback_opts = None;
     if let Some((modeline, span)) = find_modeline(&doc.comments) {
-        let ModelineSchema::Location(location) = modeline else { return };
+        let ModelineSchema::Location(location) = modeline else { return out };
         let provenance = Provenance::Modeline { location: location.clone() };
         let msg = match store.load_location(&location, path, provenance) {
             Lookup::Found(resolved) => {
                 out.resources += is_resource(root) as usize;
                 validate_whole(root, &resolved, store, opts, subst, &mut diags);
-                finish(slot, opts, diags, out);
-                return;
+                finish(opts, diags, &mut out);
+                return out;
             }
             Lookup::Failed(msg) => msg,
             Lookup::Missing => format!("schema `{location}` not found"),
         };
+        out.failed_modeline = true;
         let first_here = !reported.contains(&location);
         reported.push(location.clone());
         if let Some(others) = store.claim_failure(&location, path).filter(|_| first_here) {
@@ -160,13 +176,14 @@ fn validate_slot(
     } else {
         out.resources += validate_resource(root, &[], store, opts, subst, &mut diags) as usize;
     }
-    finish(slot, opts, diags, out);
+    finish(opts, diags, &mut out);
+    out
 }
 
-fn finish(slot: &DocumentSlot, opts: &ValidationOptions, mut diags: Vec<Diagnostic>, out: &mut FileValidation) {
+fn finish(opts: &ValidationOptions, mut diags: Vec<Diagnostic>, out: &mut DocumentValidation) {
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.truncate(opts.max_problems);
-    out.diagnostics.extend(diags.into_iter().map(|d| d.shifted(slot.start)));
+    out.diagnostics = diags;
 }
 
 fn is_resource(root: &Node) -> bool {

@@ -60,6 +60,20 @@ impl Diagnostic {
         self
     }
 
+    /// The same diagnostic with every range moved back by `by` bytes (from absolute offsets
+    /// to offsets in a document starting at `by`).
+    pub fn unshifted(&self, by: usize) -> Self {
+        let back = |s: Span| Span::new(s.start.saturating_sub(by), s.end.saturating_sub(by));
+        let mut d = self.clone();
+        d.span = back(d.span);
+        for f in &mut d.fixes {
+            for e in &mut f.edits {
+                e.span = back(e.span);
+            }
+        }
+        d
+    }
+
     /// The same diagnostic with every range moved by `by` bytes.
     pub fn shifted(&self, by: usize) -> Self {
         let mut d = self.clone();

@@ -1,0 +1,198 @@
+//! Per-file summaries and the repository index built from them (pure: no I/O).
+//!
+//! A file's summary says what it declares (objects, CRDs) and what it refers to (Kustomize
+//! patches and inputs, schema modelines). A file that changes only recomputes its own
+//! summary; the index never keeps the YAML trees of files that are not open.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::{gitops, kustomize, workspace};
+use crate::schema::CustomKind;
+use crate::schema::modeline::{ModelineSchema, find_modeline};
+use crate::yaml::{Node, Span, YamlFile};
+
+#[cfg(test)]
+mod tests;
+
+/// One Kubernetes object a file declares (a document, or an item of a `List`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// The object's node, in absolute offsets of the file.
+    pub span: Span,
+}
+
+/// What a kustomization file uses, as absolute paths.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KustomizationRefs {
+    /// Files used as patches: partial objects.
+    pub patches: Vec<PathBuf>,
+    /// With `namespace:` set: the directories and files whose objects it renames.
+    pub namespace_scopes: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FileSummary {
+    pub objects: Vec<ObjectSummary>,
+    /// Kinds its CustomResourceDefinitions serve.
+    pub crds: Vec<CustomKind>,
+    /// Schema locations its modelines name.
+    pub modelines: Vec<String>,
+    pub kustomization: Option<KustomizationRefs>,
+}
+
+impl FileSummary {
+    /// Same declarations and references; positions may differ (an edit moved them).
+    pub fn same_content(&self, other: &FileSummary) -> bool {
+        self.modelines == other.modelines
+            && self.kustomization == other.kustomization
+            && same_crds(&self.crds, &other.crds)
+            && self.objects.len() == other.objects.len()
+            && self.objects.iter().zip(&other.objects).all(|(a, b)| {
+                a.api_version == b.api_version && a.kind == b.kind && a.namespace == b.namespace && a.name == b.name
+            })
+    }
+}
+
+/// Same kinds and schemas (where the CRD sits in its file does not matter).
+pub fn same_crds(a: &[CustomKind], b: &[CustomKind]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| a.api_version == b.api_version && a.kind == b.kind && a.schema == b.schema)
+}
+
+/// Summarizes one file. `path` is its absolute path (for Kustomize references and its
+/// name), `source` how CRD provenance names it, `line_of` the 1-based line of an offset.
+pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: impl Fn(usize) -> u32) -> FileSummary {
+    let mut summary = FileSummary { crds: workspace::crd_kinds(file, source, line_of), ..Default::default() };
+    for slot in file.documents() {
+        if let Some((ModelineSchema::Location(l), _)) = find_modeline(&slot.doc.comments)
+            && !summary.modelines.contains(&l)
+        {
+            summary.modelines.push(l);
+        }
+        if slot.doc.is_template {
+            continue;
+        }
+        let Some(root) = slot.good_tree() else { continue };
+        let mut push = |n: &Node| {
+            if let Some(o) = object(n, slot.start) {
+                summary.objects.push(o);
+            }
+        };
+        push(root);
+        if root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) {
+            root.get("items").map(Node::items).unwrap_or_default().iter().for_each(&mut push);
+        }
+    }
+    if let Some(path) = path.filter(|p| kustomize::is_kustomization_file(p)) {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        summary.kustomization = Some(KustomizationRefs {
+            patches: kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(dir, p)).collect(),
+            namespace_scopes: gitops::namespace_scopes(path, file),
+        });
+    }
+    summary
+}
+
+fn object(node: &Node, start: usize) -> Option<ObjectSummary> {
+    let text = |n: Option<&Node>| n.and_then(Node::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    let api_version = text(node.get("apiVersion"))?;
+    let kind = text(node.get("kind"))?;
+    let metadata = node.get("metadata");
+    Some(ObjectSummary {
+        api_version,
+        kind,
+        namespace: text(metadata.and_then(|m| m.get("namespace"))),
+        name: text(metadata.and_then(|m| m.get("name"))),
+        span: node.span.shift(start),
+    })
+}
+
+/// What an index update changed, for deciding what to check again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// Patch or namespace-scope references moved: those files' options change.
+    pub references: bool,
+    /// The file's CRDs changed: custom kinds must be registered again.
+    pub crds: bool,
+}
+
+/// The repository as the summaries of its files. Cheap to clone (summaries are shared), so a
+/// state owner can hand out immutable copies.
+#[derive(Clone, Debug, Default)]
+pub struct RepoIndex {
+    files: HashMap<PathBuf, Arc<FileSummary>>,
+    /// Derived from the kustomization summaries, rebuilt when one changes.
+    patches: Arc<HashSet<PathBuf>>,
+    namespace_scopes: Arc<Vec<PathBuf>>,
+}
+
+impl RepoIndex {
+    /// Sets the summary of the file at `path`.
+    pub fn update(&mut self, path: PathBuf, summary: FileSummary) -> Change {
+        let previous = self.files.get(&path);
+        let change = Change {
+            references: previous.and_then(|p| p.kustomization.as_ref()) != summary.kustomization.as_ref(),
+            crds: !same_crds(previous.map_or(&[][..], |p| &p.crds), &summary.crds),
+        };
+        self.files.insert(path, Arc::new(summary));
+        if change.references {
+            self.rebuild_references();
+        }
+        change
+    }
+
+    /// Forgets a file (deleted, or no longer readable).
+    pub fn remove(&mut self, path: &Path) -> Change {
+        let Some(previous) = self.files.remove(path) else { return Change::default() };
+        let change = Change { references: previous.kustomization.is_some(), crds: !previous.crds.is_empty() };
+        if change.references {
+            self.rebuild_references();
+        }
+        change
+    }
+
+    fn rebuild_references(&mut self) {
+        let refs = || self.files.values().filter_map(|s| s.kustomization.as_ref());
+        self.patches = Arc::new(refs().flat_map(|k| k.patches.iter().cloned()).collect());
+        self.namespace_scopes = Arc::new(refs().flat_map(|k| k.namespace_scopes.iter().cloned()).collect());
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&Arc<FileSummary>> {
+        self.files.get(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// True when some kustomization uses `path` as a patch (a partial object).
+    pub fn is_patch(&self, path: &Path) -> bool {
+        self.patches.contains(path)
+    }
+
+    /// True when a kustomization with `namespace:` builds `path`: the names of its Namespace
+    /// objects are placeholders that the build replaces.
+    pub fn in_namespace_scope(&self, path: &Path) -> bool {
+        gitops::in_namespace_scope(&self.namespace_scopes, path)
+    }
+
+    /// Every object of the repository with the file declaring it.
+    pub fn objects(&self) -> impl Iterator<Item = (&Path, &ObjectSummary)> {
+        self.files.iter().flat_map(|(p, s)| s.objects.iter().map(move |o| (p.as_path(), o)))
+    }
+
+    /// Every CRD-served kind with the file declaring it.
+    pub fn crds(&self) -> impl Iterator<Item = (&Path, &CustomKind)> {
+        self.files.iter().flat_map(|(p, s)| s.crds.iter().map(move |k| (p.as_path(), k)))
+    }
+}
