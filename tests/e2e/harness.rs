@@ -197,6 +197,11 @@ impl Server {
         response["result"].clone()
     }
 
+    /// Answers a server-to-client request (recorded after `ignore_server_requests`).
+    pub fn respond(&mut self, request: &Value, result: Value) {
+        self.send(json!({"jsonrpc": "2.0", "id": request["id"].clone(), "result": result}));
+    }
+
     /// Sends a request that must fail; returns the error object.
     pub fn request_error(&mut self, method: &str, params: Value) -> Value {
         let id = self.send_request(method, params);

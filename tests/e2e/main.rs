@@ -5,6 +5,7 @@ mod harness;
 mod hostile_yaml;
 mod limits;
 mod liveness;
+mod parity;
 mod protocol;
 mod workspace_fs;
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::Server;
 
@@ -88,5 +88,70 @@ fn placeholder_namespaces_under_a_kustomization_namespace_are_accepted() {
             && n["params"]["uri"] == inside.as_str()
             && n["params"]["diagnostics"].as_array().is_some_and(Vec::is_empty)
     });
+    server.shutdown_and_exit();
+}
+
+/// The overlay: an open document's text beats the disk (also when a watched-file event says
+/// the disk changed), and closing it falls back to what the disk holds.
+#[test]
+fn open_documents_beat_the_disk_and_closing_falls_back() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    let crd = include_str!("../fixtures/crds/stable.example.com_crontabs.yaml");
+    std::fs::write(root.join("crd.yaml"), crd).unwrap();
+    let cron = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: c\nspec:\n  replicas: 1\n";
+    std::fs::write(root.join("cron.yaml"), cron).unwrap();
+
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(root, json!({}));
+    let cron_uri = uri(&root.join("cron.yaml"));
+    let crd_uri = uri(&root.join("crd.yaml"));
+    let unknown_replicas = |n: &Value| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == cron_uri.as_str()
+            && n["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("`replicas`"))))
+    };
+    let clean = |n: &Value| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == cron_uri.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(Vec::is_empty)
+    };
+    server.open(&cron_uri, 1, cron);
+    server.await_notification("the CronTab valid against the disk's CRD", 0, clean);
+
+    // The CRD opened with `replicas` renamed: the open text wins, `replicas` is now unknown.
+    let edited = crd.replace("                replicas:", "                replicaCount:");
+    let mark = server.notification_count();
+    server.open(&crd_uri, 1, &edited);
+    let (i, _) = server.await_notification("the open CRD applied", mark, unknown_replicas);
+
+    // The disk changes under the open CRD (another tool wrote it): the open text still wins.
+    // A second CRD appearing then re-validates the CronTab; disk events are handled in order,
+    // so that answer comes after the first event was handled.
+    std::fs::write(root.join("crd.yaml"), crd.replace("                cronSpec:", "                schedule:"))
+        .unwrap();
+    std::fs::write(root.join("other.yaml"), crd.replace("stable.example.com", "other.example.com")).unwrap();
+    let mark = server.notification_count().max(i + 1);
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [
+            {"uri": crd_uri.as_str(), "type": 2},
+            {"uri": uri(&root.join("other.yaml")), "type": 1}
+        ]}),
+    );
+    let (_, params) = server.await_notification("the CronTab checked again", mark, |n| {
+        n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == cron_uri.as_str()
+    });
+    let first_after = json!({"method": "textDocument/publishDiagnostics", "params": params});
+    assert!(unknown_replicas(&first_after), "the disk replaced the open CRD: {first_after}");
+
+    // Closing falls back to the disk: `replicas` is known again (the disk's CRD renamed only
+    // `cronSpec`, which the CronTab does not use).
+    let mark = server.notification_count();
+    server.close(&crd_uri);
+    server.await_notification("the disk's CRD again after close", mark, clean);
     server.shutdown_and_exit();
 }

@@ -211,6 +211,15 @@ impl Workspace {
         }
         progress(ScanProgress { done: total, total });
         let index = self.index();
+        // As in `check`: schemas that modelines name are loaded once, and a location that
+        // cannot be loaded is reported by its first file in path order, naming the others.
+        let mut uses: Vec<(String, PathBuf)> = files
+            .iter()
+            .filter_map(|f| Some((f, index.get(f)?)))
+            .flat_map(|(f, s)| s.modelines.iter().map(|l| (l.clone(), f.clone())))
+            .collect();
+        uses.sort_by(|a, b| a.1.cmp(&b.1));
+        store.prefetch(&uses);
         info!(
             files = learned,
             objects = index.objects().count(),
