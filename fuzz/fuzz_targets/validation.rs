@@ -4,7 +4,8 @@
 
 use std::sync::OnceLock;
 
-use gitops_ls::analysis::{self, images, workspace};
+use gitops_ls::analysis::{self, images};
+use gitops_ls::schema::crd_file as workspace;
 use gitops_ls::schema::{SchemaStore, ValidationOptions};
 use gitops_ls::yaml::YamlFile;
 use libfuzzer_sys::fuzz_target;

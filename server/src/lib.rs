@@ -18,3 +18,6 @@ pub mod yaml;
 
 #[cfg(test)]
 pub(crate) mod test_util;
+
+#[cfg(test)]
+mod layers;

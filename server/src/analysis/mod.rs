@@ -6,12 +6,9 @@ pub mod completion;
 pub mod context;
 #[cfg(test)]
 mod fixtures;
-pub mod gitops;
 pub mod hover;
 pub mod images;
-pub mod kustomize;
 mod symbols;
-pub mod workspace;
 pub use completion::{Completion, CompletionItem, ItemKind, completion};
 pub use hover::{Hover, hover};
 pub use symbols::*;

@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 pub use output::{Format, Summary, severity_name, write_report};
 use pipeline::Event;
 
+use crate::analysis;
 use crate::analysis::images::{ImageTags, NoTags, image_sites};
-use crate::analysis::{self, kustomize};
 use crate::base::{Encoding, LineIndex};
 use crate::config::ImageSettings;
 use crate::index::{self, FileSummary, RepoIndex};
+use crate::k8s::kustomize;
 use crate::registry::Registry;
 use crate::schema::modeline::modeline_locations;
 use crate::schema::store::StoreSettings;

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::analysis::{gitops, kustomize, workspace};
-use crate::schema::CustomKind;
+use crate::k8s::{kustomize, namespace_scope};
 use crate::schema::modeline::{ModelineSchema, find_modeline};
+use crate::schema::{CustomKind, crd_file};
 use crate::yaml::{Node, Span, YamlFile};
 
 #[cfg(test)]
@@ -68,7 +68,7 @@ pub fn same_crds(a: &[CustomKind], b: &[CustomKind]) -> bool {
 /// Summarizes one file. `path` is its absolute path (for Kustomize references and its
 /// name), `source` how CRD provenance names it, `line_of` the 1-based line of an offset.
 pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: impl Fn(usize) -> u32) -> FileSummary {
-    let mut summary = FileSummary { crds: workspace::crd_kinds(file, source, line_of), ..Default::default() };
+    let mut summary = FileSummary { crds: crd_file::crd_kinds(file, source, line_of), ..Default::default() };
     for slot in file.documents() {
         if let Some((ModelineSchema::Location(l), _)) = find_modeline(&slot.doc.comments)
             && !summary.modelines.contains(&l)
@@ -93,7 +93,7 @@ pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: im
         let dir = path.parent().unwrap_or(Path::new("/"));
         summary.kustomization = Some(KustomizationRefs {
             patches: kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(dir, p)).collect(),
-            namespace_scopes: gitops::namespace_scopes(path, file),
+            namespace_scopes: namespace_scope::namespace_scopes(path, file),
         });
     }
     summary
@@ -183,7 +183,7 @@ impl RepoIndex {
     /// True when a kustomization with `namespace:` builds `path`: the names of its Namespace
     /// objects are placeholders that the build replaces.
     pub fn in_namespace_scope(&self, path: &Path) -> bool {
-        gitops::in_namespace_scope(&self.namespace_scopes, path)
+        namespace_scope::in_namespace_scope(&self.namespace_scopes, path)
     }
 
     /// Every object of the repository with the file declaring it.

@@ -4,4 +4,6 @@
 pub mod apiserver;
 pub mod gitops;
 pub mod image;
+pub mod kustomize;
+pub mod namespace_scope;
 pub mod quantity;

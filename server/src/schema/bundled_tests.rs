@@ -517,7 +517,7 @@ fn hover_and_completion_describe_bundled_kinds() {
 fn a_crd_in_the_repository_overrides_the_bundled_schema() {
     let store = SchemaStore::new();
     let crd = include_str!("../../../tests/fixtures/crds/configsync.gke.io_rootsyncs.yaml");
-    let kinds = crate::analysis::workspace::crd_kinds(&YamlFile::parse(crd), "crds/rootsync.yaml", |_| 3);
+    let kinds = crate::schema::crd_file::crd_kinds(&YamlFile::parse(crd), "crds/rootsync.yaml", |_| 3);
     store.set_custom_kinds("crds/rootsync.yaml", kinds);
     let r = store.resolve_kind("configsync.gke.io/v1beta1", "RootSync").unwrap();
     assert_eq!(r.provenance.describe(), "CRD in file crds/rootsync.yaml:3");

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod crd;
+pub mod crd_file;
 pub mod deprecated;
 pub mod modeline;
 pub mod navigate;

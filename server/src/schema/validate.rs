@@ -197,7 +197,7 @@ fn is_kustomization(root: &Node, path: Option<&std::path::Path>) -> bool {
     let kind = root.get("kind").and_then(Node::as_str);
     let by_kind = api.is_some_and(|a| a.starts_with("kustomize.config.k8s.io/"))
         && matches!(kind, Some("Kustomization" | "Component"));
-    let by_name = path.is_some_and(crate::analysis::kustomize::is_kustomization_file) && (api.is_none() || by_kind);
+    let by_name = path.is_some_and(crate::k8s::kustomize::is_kustomization_file) && (api.is_none() || by_kind);
     by_kind || by_name
 }
 

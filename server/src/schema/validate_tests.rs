@@ -584,7 +584,7 @@ fn workspace_crds_validate_their_custom_resources() {
         ("rootsyncs", include_str!("../../../tests/fixtures/crds/configsync.gke.io_rootsyncs.yaml")),
         ("applicationsets", include_str!("../../../tests/fixtures/crds/argoproj.io_applicationsets.yaml")),
     ] {
-        let kinds = crate::analysis::workspace::crd_kinds(&YamlFile::parse(text), name, |_| 1);
+        let kinds = crate::schema::crd_file::crd_kinds(&YamlFile::parse(text), name, |_| 1);
         assert!(!kinds.is_empty(), "{name}");
         store.set_custom_kinds(name, kinds);
     }

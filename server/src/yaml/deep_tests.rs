@@ -3,7 +3,8 @@
 //! here instead of in a user's editor.
 
 use super::*;
-use crate::analysis::{self, workspace};
+use crate::analysis;
+use crate::schema::crd_file as workspace;
 use crate::schema::{SchemaStore, ValidationOptions};
 
 /// Smaller than any thread the binaries run features on (tokio's blocking pool: 2 MiB).
@@ -83,7 +84,7 @@ fn whole_pipeline(text: String, path: &'static str) -> (YamlFile, Vec<Diagnostic
         analysis::document_symbols(&file);
         analysis::folding_ranges(&file);
         analysis::images::image_sites(&file, text.as_str());
-        analysis::kustomize::patch_paths(&file);
+        crate::k8s::kustomize::patch_paths(&file);
         analysis::schema_info(&file, &store, None);
         for offset in [0, text.len() / 2, text.len().saturating_sub(4), text.len()] {
             let offset = (0..=offset).rev().find(|&o| text.is_char_boundary(o)).unwrap_or(0);
