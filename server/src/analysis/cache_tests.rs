@@ -39,7 +39,15 @@ fn run(
 ) -> FileAnalysis {
     let opts = ValidationOptions::default();
     let kind_revision = |k: &str| revs.get(k);
-    let cx = Context { store, opts: &opts, tags: &NoTags, check_tags: false, epoch, kind_revision: &kind_revision };
+    let cx = Context {
+        store,
+        opts: &opts,
+        tags: &NoTags,
+        check_tags: false,
+        epoch,
+        kind_revision: &kind_revision,
+        cancelled: &|| false,
+    };
     analyze_file(file, text, &cx, prev)
 }
 
@@ -114,6 +122,7 @@ fn other_options_are_never_served_from_the_cache() {
         check_tags: false,
         epoch: 0,
         kind_revision: &kind_revision,
+        cancelled: &|| false,
     };
     let first = analyze_file(&file, text, &cx, None);
     assert_eq!(first.analysis.diagnostics.len(), 1, "metadata is required");
@@ -169,4 +178,38 @@ proptest! {
             prev = got.results;
         }
     }
+}
+
+/// A pass that gives up when a newer state exists keeps what it did: the next pass validates
+/// only the rest, and its answer is complete.
+#[test]
+fn a_cancelled_pass_leaves_its_work_to_the_next() {
+    let store = SchemaStore::new();
+    let text = manifest(100);
+    let file = YamlFile::parse(text.as_str());
+    let opts = ValidationOptions::default();
+    let asked = std::cell::Cell::new(0);
+    let after_40 = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 40
+    };
+    let kind_revision = |_: &str| 0;
+    let cx = Context {
+        store: &store,
+        opts: &opts,
+        tags: &NoTags,
+        check_tags: false,
+        epoch: 0,
+        kind_revision: &kind_revision,
+        cancelled: &after_40,
+    };
+    let first = analyze_file(&file, &text, &cx, None);
+    assert!(first.cancelled);
+    assert_eq!(first.results.validated(), 40);
+    let cx = Context { cancelled: &|| false, ..cx };
+    let second = analyze_file(&file, &text, &cx, Some(&first.results));
+    assert!(!second.cancelled);
+    assert_eq!(second.results.validated(), 100, "the 40 done before are not validated again");
+    assert_eq!(second.analysis.resources, 100);
+    assert_eq!(second.analysis.diagnostics, fresh(&file, &text, &store));
 }

@@ -51,6 +51,9 @@ pub struct Context<'a> {
     /// The revision of the schemas of `group/Kind`, bumped when a CRD for it comes or goes,
     /// so only the documents of that kind are checked again.
     pub kind_revision: &'a dyn Fn(&str) -> u64,
+    /// Asked between documents: true when a newer state exists, so this one is not worth
+    /// finishing. What was computed until then is kept for the next state to reuse.
+    pub cancelled: &'a dyn Fn() -> bool,
 }
 
 /// What one `---` document contributes, in offsets relative to its start; reused for as long
@@ -88,6 +91,9 @@ pub struct FileAnalysis {
     pub results: Arc<FileResults>,
     /// Image references of the documents checked anew (the server prefetches their tags).
     pub new_sites: Vec<ImageSite>,
+    /// Stopped early ([`Context::cancelled`]): `analysis` is incomplete, `results` hold the
+    /// documents done so far.
+    pub cancelled: bool,
 }
 
 /// Everything wrong with a file (YAML, schemas, images), reusing the results of `previous`
@@ -109,6 +115,7 @@ pub fn analyze_file(
     let mut new_sites = Vec::new();
     let mut reported = Vec::new();
     let mut seen_registry_failures = HashSet::new();
+    let mut cancelled = false;
     for slot in file.documents() {
         let cached = reusable
             .get(&Arc::as_ptr(&slot.doc))
@@ -116,6 +123,10 @@ pub fn analyze_file(
             .map(|r| Arc::clone(r));
         let result = match cached {
             Some(r) => r,
+            None if (cx.cancelled)() => {
+                cancelled = true;
+                break;
+            }
             None => {
                 validated += 1;
                 // Revisions are read before validating: a CRD that lands meanwhile moves them
@@ -159,7 +170,7 @@ pub fn analyze_file(
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let results =
         FileResults { epoch: cx.epoch, opts: Some(cx.opts.clone()), check_tags: cx.check_tags, docs, validated };
-    FileAnalysis { analysis: Analysis { diagnostics, resources }, results: Arc::new(results), new_sites }
+    FileAnalysis { analysis: Analysis { diagnostics, resources }, results: Arc::new(results), new_sites, cancelled }
 }
 
 /// One note per file when a registry cannot be asked, however many documents use it.

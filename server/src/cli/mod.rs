@@ -482,7 +482,7 @@ fn findings_for(
     (tags, check_tags): (&dyn ImageTags, bool),
 ) -> (Vec<Finding>, usize) {
     // The server's engine, with nothing to reuse: each file is checked once.
-    let cx = analysis::Context { store, opts, tags, check_tags, epoch: 0, kind_revision: &|_| 0 };
+    let cx = analysis::Context { store, opts, tags, check_tags, epoch: 0, kind_revision: &|_| 0, cancelled: &|| false };
     let analysis = analysis::analyze_file(file, text, &cx, None).analysis;
     let diagnostics = analysis.diagnostics;
     if diagnostics.is_empty() {

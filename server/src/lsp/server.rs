@@ -287,12 +287,26 @@ impl Shared {
     /// A document's problems, computed once per snapshot and shared by diagnostics and code
     /// actions.
     fn analysis(&self, snap: &Snapshot) -> Arc<Vec<crate::yaml::Diagnostic>> {
-        Arc::clone(snap.cache.diagnostics.get_or_init(|| Arc::new(self.analyze(snap))))
+        if let Some(found) = snap.cache.diagnostics.get() {
+            return Arc::clone(found);
+        }
+        let found = self.analyze(snap, false).unwrap_or_default();
+        Arc::clone(snap.cache.diagnostics.get_or_init(|| Arc::new(found)))
+    }
+
+    /// [`Shared::analysis`] for the diagnostics pass: given up (`None`) as soon as a newer
+    /// state of the document exists; what was done is kept for that state to reuse.
+    fn analysis_unless_stale(&self, snap: &Snapshot) -> Option<Arc<Vec<crate::yaml::Diagnostic>>> {
+        if let Some(found) = snap.cache.diagnostics.get() {
+            return Some(Arc::clone(found));
+        }
+        let found = self.analyze(snap, true)?;
+        Some(Arc::clone(snap.cache.diagnostics.get_or_init(|| Arc::new(found))))
     }
 
     /// Every problem in a snapshot: YAML, schema validation, images. Only the documents that
     /// changed since the snapshot's prior results are checked again.
-    fn analyze(&self, snap: &Snapshot) -> Vec<crate::yaml::Diagnostic> {
+    fn analyze(&self, snap: &Snapshot, cancellable: bool) -> Option<Vec<crate::yaml::Diagnostic>> {
         let path = file_path(&snap.uri);
         let opts = ValidationOptions {
             partial: path.as_deref().is_some_and(|p| self.workspace.is_patch(p)),
@@ -302,6 +316,7 @@ impl Shared {
         };
         let check_tags = self.registry.check_tags();
         let kind_revision = |key: &str| self.workspace.kind_revision(key);
+        let stale = || cancellable && !self.session.is_current(&snap.uri, snap.seq);
         let cx = analysis::Context {
             store: &self.store,
             opts: &opts,
@@ -309,15 +324,17 @@ impl Shared {
             check_tags,
             epoch: self.epoch.load(Ordering::SeqCst),
             kind_revision: &kind_revision,
+            cancelled: &stale,
         };
-        let prior = snap.prior.as_deref().or_else(|| snap.cache.results.get().map(Arc::as_ref));
+        // Results of this very state (left by a pass that gave up) are the freshest to reuse.
+        let prior = snap.cache.results.get().map(Arc::as_ref).or(snap.prior.as_deref());
         let done = analysis::analyze_file(&snap.yaml, &snap.doc.rope, &cx, prior);
         if check_tags {
             // A fetch that lands bumps the epoch and re-runs diagnostics.
             self.registry.prefetch(&done.new_sites);
         }
         let _ = snap.cache.results.set(done.results);
-        done.analysis.diagnostics
+        (!done.cancelled).then_some(done.analysis.diagnostics)
     }
 
     /// Learns CRDs and patch references from an open document; true when other documents'
@@ -424,7 +441,7 @@ impl Shared {
         let shared = Arc::clone(&self);
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
-            let found = shared.analysis(&snap);
+            let found = shared.analysis_unless_stale(&snap)?;
             let diagnostics = convert::diagnostics(&snap, &found);
             Some((snap, diagnostics))
         })
