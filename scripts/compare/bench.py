@@ -225,6 +225,20 @@ class Bench:
                         raise Failure(f"{name}: completion in the container lacks its keys: {sorted(labels)[:20]}")
                     r["completion_items"] = len(items)
                 r["completion"].append(dt)
+            # code actions for the unknown-field diagnostic on the probe line, as an editor asks
+            # when the cursor rests there (the text is back to what was opened)
+            probe_diags = self.on_line(p, probe["line"])
+            r["code_action"] = []
+            for k in range(self.m["hovers"]):
+                dt, _ = client.request(
+                    "textDocument/codeAction",
+                    {
+                        "textDocument": {"uri": uri},
+                        "range": probe_diags[0]["range"],
+                        "context": {"diagnostics": probe_diags},
+                    },
+                )
+                r["code_action"].append(dt)
             # documentSymbol answers with megabytes of JSON; the peak before it is the editing one
             r["peak_rss_before_symbols_kib"] = client.peak_rss_kib()
             r["symbols"] = []
@@ -416,6 +430,7 @@ def summarize(raw, args):
         warm = [x for o in opens for x in o[1:]]
         hover = [x for r in runs for x in r["hover"]]
         comp = [x for r in runs for x in r["completion"]]
+        actions = [x for r in runs for x in r["code_action"]]
         sym = [x for r in runs for x in r["symbols"]]
         by_version = [k for k in keys if k["latency_by_version"] is not None]
         s[name] = {
@@ -433,6 +448,8 @@ def summarize(raw, args):
             "completion_p50_ms": ms(pct(comp, 50)),
             "completion_p99_ms": ms(pct(comp, 99)),
             "completion_items": runs[0]["completion_items"],
+            "code_action_p50_ms": ms(pct(actions, 50)),
+            "code_action_p99_ms": ms(pct(actions, 99)),
             "symbols_p50_ms": ms(statistics.median(sym)),
             "peak_rss_mib": round(max(r["peak_rss_kib"] for r in runs) / 1024, 1),
             "peak_rss_before_symbols_mib": round(max(r["peak_rss_before_symbols_kib"] for r in runs) / 1024, 1),
@@ -520,6 +537,8 @@ def markdown(s, meta):
     row("hover, p99", "hover_p99_ms", f"< 10 ms: {met(g['hover_p99_ms'] < 10)}")
     row(f"completion, p50 ({g['completion_items']} / {y['completion_items']} items)", "completion_p50_ms")
     row("completion, p99", "completion_p99_ms", f"< 10 ms: {met(g['completion_p99_ms'] < 10)}")
+    row("code action on the unknown field, p50", "code_action_p50_ms")
+    row("code action on the unknown field, p99", "code_action_p99_ms", f"< 10 ms: {met(g['code_action_p99_ms'] < 10)}")
     row("documentSymbol, whole big file (p50)", "symbols_p50_ms")
     lines.append(f"| peak RSS of the server (VmHWM) | {ratio(g['peak_rss_mib'], y['peak_rss_mib'])} | "
                  f"{g['peak_rss_mib']} MiB | {y['peak_rss_mib']} MiB | |")
