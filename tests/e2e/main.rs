@@ -3,6 +3,7 @@
 mod check_cli;
 mod harness;
 mod hostile_yaml;
+mod ignore_comments;
 mod limits;
 mod liveness;
 mod protocol;
@@ -531,7 +532,7 @@ fn check(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn check_on_the_example_repository() {
-    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
     let (code, stdout, _) = check(&[examples]);
     assert_eq!(code, Some(1), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -586,7 +587,7 @@ fn check_learns_crds_from_the_tree_and_reports_every_rule() {
 /// `broken/` is reported on its line.
 #[test]
 fn check_gitops_conventions_fixture() {
-    let fixture = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/gitops"));
+    let fixture = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gitops"));
     let repo = tempfile::tempdir().unwrap();
     let mut dirs = vec![fixture.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -700,7 +701,7 @@ spec:
 
 #[test]
 fn check_offline_resolves_known_modelines_and_reports_an_unloadable_one_once() {
-    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/modelines");
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/modelines");
     let (code, json, _) = check(&["--offline", "--format", "json", repo]);
     assert_eq!(code, Some(1), "{json}");
     let v: Value = serde_json::from_str(&json).unwrap();

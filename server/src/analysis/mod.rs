@@ -8,6 +8,7 @@ pub mod gitops;
 pub mod hover;
 pub mod images;
 pub mod kustomize;
+pub mod suppress;
 mod symbols;
 pub mod workspace;
 pub use completion::{Completion, CompletionItem, ItemKind, completion};

@@ -506,13 +506,15 @@ fn findings_for(
     opts: &ValidationOptions,
     images: Vec<Diagnostic>,
 ) -> (Vec<Finding>, usize) {
-    let analysis = analysis::analyze(file, store, opts);
+    // Lines are counted only when a file has problems or ignore comments.
+    let index = std::cell::OnceCell::new();
+    let index = || index.get_or_init(|| LineIndex::new(text));
+    let analysis = analysis::suppress::file_diagnostics(file, store, opts, images, |o| index().line_of(o));
     let mut diagnostics = analysis.diagnostics;
-    diagnostics.extend(images);
     if diagnostics.is_empty() {
         return (Vec::new(), analysis.resources);
     }
-    let index = LineIndex::new(text);
+    let index = index();
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let position = |offset: usize| {
         let p = index.line_col(text, offset, Encoding::Chars);

@@ -251,9 +251,9 @@ impl Shared {
             path,
             ..self.settings.read().unwrap_or_else(PoisonError::into_inner).validation_options()
         };
-        let mut found = analysis::analyze(&snap.yaml, &self.store, &opts).diagnostics;
-        found.extend(self.image_diagnostics(snap));
-        found
+        let line_of = |o: usize| snap.doc.rope.byte_to_line(o.min(snap.doc.rope.len_bytes()));
+        analysis::suppress::file_diagnostics(&snap.yaml, &self.store, &opts, self.image_diagnostics(snap), line_of)
+            .diagnostics
     }
 
     /// Image diagnostics from the tag cache; with `images.checkTags` it also starts the fetches
