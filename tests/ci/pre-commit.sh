@@ -74,7 +74,7 @@ grep -q 'apps/invalid.yaml:6:3: error: unknown field `replica` in Deployment.spe
   || { echo "$out"; fail "the hook output does not name the unknown field in apps/invalid.yaml"; }
 grep -q 'apps/valid.yaml:' <<<"$out" && { echo "$out"; fail "the valid manifest was reported"; }
 
-git -C "$repo" rm -q apps/invalid.yaml
+git -C "$repo" rm -q -f apps/invalid.yaml
 start=$SECONDS
 if ! out="$(try_repo 2>&1)"; then
   echo "$out"
