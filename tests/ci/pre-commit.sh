@@ -11,12 +11,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 target="$(cd "$root" && mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)"
+source "$root/tests/ci/lib.sh"
 venv="$target/pre-commit-venv"
-if [[ ! -x "$venv/bin/pre-commit" ]]; then
-  echo "installing pre-commit from PyPI into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'pre-commit==4.7.0'
-fi
+venv_with "$venv" pre_commit 'pre-commit==4.7.0'
 
 if [[ "${GITOPS_LS_PRE_COMMIT_PROFILE:-}" == "full" ]]; then
   export CARGO_TARGET_DIR="$target/pre-commit-cargo-full"

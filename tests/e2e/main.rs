@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
 mod check_cli;
+mod ci_integration;
 mod harness;
 mod hostile_yaml;
 mod ignore_comments;
