@@ -238,7 +238,7 @@ fn command_line() {
     assert_eq!(run(&["-V"]).1, run(&["--version"]).1);
     let (code, stdout, _) = run(&["--help"]);
     assert_eq!(code, Some(0));
-    assert!(stdout.contains("gitops-ls check PATH"), "{stdout}");
+    assert!(stdout.contains("gitops-ls check [OPTIONS] PATH"), "{stdout}");
     for args in [&["--bogus"][..], &["bogus"], &["lsp", "extra"], &["--version", "extra"]] {
         let (code, stdout, stderr) = run(args);
         assert_eq!(code, Some(2), "{args:?}");
