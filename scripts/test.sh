@@ -33,6 +33,13 @@ fi
 [[ "${PROPTEST_RNG_SEED:-}" == "random" ]] && unset PROPTEST_RNG_SEED
 cargo test --workspace --locked
 
+# CI integrations: `check --format junit` against a JUnit XSD (xmlschema from PyPI), and the
+# pre-commit hook installed by pre-commit itself (from PyPI; a release build under target/).
+echo "== JUnit report"
+GITOPS_LS="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/gitops-ls" tests/ci/junit.sh
+echo "== pre-commit hook"
+tests/ci/pre-commit.sh
+
 echo "== minimum Rust version"
 python3 scripts/check-msrv.py
 

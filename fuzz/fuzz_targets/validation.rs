@@ -1,5 +1,5 @@
 //! Arbitrary documents through the whole analysis: validation against the embedded schemas and
-//! a workspace CRD (Flux's Kustomization), then the features an editor asks for at some offset.
+//! a workspace CRD (Flux's Kustomization) by the cached engine, then the features an editor asks for at some offset.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -34,7 +34,21 @@ fuzz_target!(|data: &[u8]| {
     };
     let file = YamlFile::parse(text);
     let opts = ValidationOptions { path: Some(path.into()), partial: flags & 0x10 != 0, ..Default::default() };
-    let result = analysis::analyze(&file, store, &opts);
+    // The engine the server and `check` run; a second pass reuses every document's result and
+    // must say the same.
+    let cx = analysis::Context {
+        store,
+        opts: &opts,
+        tags: &images::NoTags,
+        check_tags: false,
+        epoch: 0,
+        kind_revision: &|_| 0,
+        cancelled: &|| false,
+    };
+    let first = analysis::analyze_file(&file, text, &cx, None);
+    let again = analysis::analyze_file(&file, text, &cx, Some(&first.results));
+    assert_eq!(first.analysis.diagnostics, again.analysis.diagnostics);
+    let result = first.analysis;
     for d in &result.diagnostics {
         assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{d:?}");
         assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d:?}");

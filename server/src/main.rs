@@ -7,10 +7,13 @@ const USAGE: &str = "\
 gitops-ls: language server and checker for GitOps Kubernetes YAML
 
 Usage:
-  gitops-ls [lsp] [--stdio]                    serve the Language Server Protocol on stdio
-  gitops-ls check PATH... [--format text|json] check files and directories, print problems
-  gitops-ls --version | -V                     print the version
-  gitops-ls --help | -h                        print this help
+  gitops-ls [lsp] [--stdio]   serve the Language Server Protocol on stdio
+  gitops-ls check [OPTIONS] PATH...
+                              check files and directories, print problems;
+                              --format text|json|sarif|github|junit, --quiet
+                              (`gitops-ls check --help` for every option)
+  gitops-ls help              print this help (also --help, -h)
+  gitops-ls --version | -V    print the version
 
 Environment:
   GITOPS_LS_LOG   log filter for stderr (tracing directives, default `info`)

@@ -229,3 +229,47 @@ fn crds_and_patches_are_learned_before_any_file_is_checked() {
     assert_eq!(codes, ["unknown-field"], "{}", run.stdout);
     assert!(v["diagnostics"][0]["path"].as_str().unwrap().ends_with("a-cron.yaml"));
 }
+
+#[test]
+fn ignore_comments_drop_findings_and_unknown_codes_are_warned_about() {
+    use crate::ignore_comments::{FILE_IGNORED, IGNORED, without_comments};
+    let dir = tempfile::tempdir().unwrap();
+    let web = write(dir.path(), "web.yaml", IGNORED);
+    let pod = write(dir.path(), "pod.yaml", FILE_IGNORED);
+    let run = check(&[&web, &pod], &[]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].contains("web.yaml:8:13: error:") && lines[0].ends_with("[wrong-type]"), "{}", run.stdout);
+    assert!(
+        lines[1].contains("web.yaml:17:54: warning: `unknown-feild` is not a gitops-ls diagnostic code"),
+        "{}",
+        run.stdout
+    );
+    assert!(lines[1].ends_with("[ignore-comment]"), "{}", run.stdout);
+    assert_eq!(lines[2], "2 resources, 1 error, 1 warning in 2 files");
+
+    // Without the comments the same files have the ignored problems back.
+    std::fs::write(&web, without_comments()).unwrap();
+    std::fs::write(&pod, FILE_IGNORED.replace("# gitops-ls-disable image-latest\n", "")).unwrap();
+    let run = check(&[&web, &pod], &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut codes: Vec<(String, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let path = Path::new(d["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned();
+            (path, d["code"].as_str().unwrap())
+        })
+        .collect();
+    codes.sort();
+    let expected = [
+        ("pod.yaml", "image-latest"),
+        ("pod.yaml", "image-latest"),
+        ("web.yaml", "image-latest"),
+        ("web.yaml", "unknown-field"),
+        ("web.yaml", "wrong-type"),
+    ];
+    assert_eq!(codes, expected.map(|(p, c)| (p.to_string(), c)));
+}

@@ -1,8 +1,10 @@
 //! End-to-end tests: the real `gitops-ls` binary over stdio.
 
 mod check_cli;
+mod ci_integration;
 mod harness;
 mod hostile_yaml;
+mod ignore_comments;
 mod limits;
 mod liveness;
 mod parity;
@@ -237,7 +239,7 @@ fn command_line() {
     assert_eq!(run(&["-V"]).1, run(&["--version"]).1);
     let (code, stdout, _) = run(&["--help"]);
     assert_eq!(code, Some(0));
-    assert!(stdout.contains("gitops-ls check PATH"), "{stdout}");
+    assert!(stdout.contains("gitops-ls check [OPTIONS] PATH"), "{stdout}");
     for args in [&["--bogus"][..], &["bogus"], &["lsp", "extra"], &["--version", "extra"]] {
         let (code, stdout, stderr) = run(args);
         assert_eq!(code, Some(2), "{args:?}");
@@ -543,7 +545,7 @@ fn check(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn check_on_the_example_repository() {
-    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
     let (code, stdout, _) = check(&[examples]);
     assert_eq!(code, Some(1), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -598,7 +600,7 @@ fn check_learns_crds_from_the_tree_and_reports_every_rule() {
 /// `broken/` is reported on its line.
 #[test]
 fn check_gitops_conventions_fixture() {
-    let fixture = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/gitops"));
+    let fixture = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gitops"));
     let repo = tempfile::tempdir().unwrap();
     let mut dirs = vec![fixture.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -712,7 +714,7 @@ spec:
 
 #[test]
 fn check_offline_resolves_known_modelines_and_reports_an_unloadable_one_once() {
-    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/modelines");
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/modelines");
     let (code, json, _) = check(&["--offline", "--format", "json", repo]);
     assert_eq!(code, Some(1), "{json}");
     let v: Value = serde_json::from_str(&json).unwrap();

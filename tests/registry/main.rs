@@ -108,7 +108,7 @@ fn tools() -> Result<(), String> {
     if have("docker-registry") && have("skopeo") && have("htpasswd") {
         return Ok(());
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/registry/setup.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/registry/setup.sh");
     let status = Command::new("bash").arg(&script).stdin(Stdio::null()).status().map_err(|e| e.to_string())?;
     if status.success() && have("docker-registry") && have("skopeo") && have("htpasswd") {
         Ok(())

@@ -8,6 +8,7 @@ pub mod context;
 mod fixtures;
 pub mod hover;
 pub mod images;
+pub mod suppress;
 mod symbols;
 pub use completion::{Completion, CompletionItem, ItemKind, completion};
 pub use hover::{Hover, hover};

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use output::{Format, Summary, severity_name, write_report};
+pub use output::{Format, Style, Summary, severity_name, write_report};
 use pipeline::Event;
 
 use crate::analysis;
@@ -49,7 +49,11 @@ once): YAML problems, then every Kubernetes resource against its schema (built-i
 the CustomResourceDefinitions found in the checked files).
 
 Options:
-  -f, --format FORMAT            text (default), json, sarif (code scanning) or github (annotations)
+  -f, --format FORMAT            text (default), json, sarif (code scanning), github (annotations) or
+                                 junit (JUnit XML for GitLab and Jenkins)
+  -q, --quiet                    print only the problems: no summary line (nor progress)
+      --color WHEN               colour text output: auto (default: when stdout is a terminal and
+                                 NO_COLOR is not set), always or never
       --kubernetes-version VER   validate built-in kinds against Kubernetes VER (e.g. 1.30) instead of
                                  the embedded schemas, loaded from --schema-location
       --schema-location LOC      directory or URL template of kubeconform-layout schemas (repeatable;
@@ -64,6 +68,10 @@ Options:
       --max-file-size-mb N       files larger than N MB are not read; each is an error
                                  [file-too-large] (default 20)
   -h, --help                     print this help
+
+Ignore comments: `# gitops-ls-disable-next-line [CODE[,CODE]...]` ignores the next line's
+problems with those codes (all codes when none is given), `# gitops-ls-disable [CODE...]` the
+whole file's. A code gitops-ls does not report is a warning [ignore-comment].
 
 A PATH that does not exist, a file that cannot be read and a special file (FIFO, device) named
 on the command line are errors [io]; the other paths are still checked. Symlink loops and
@@ -82,6 +90,26 @@ pub struct Options {
     pub images: Option<ImageSettings>,
     /// Files larger than this many bytes are not read.
     pub max_file_bytes: u64,
+    pub quiet: bool,
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Colours with `--color always`; with `auto`, when stdout is a terminal and `NO_COLOR` is
+/// unset or empty (https://no-color.org).
+fn use_color(choice: ColorChoice, stdout_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
 }
 
 /// Runs `gitops-ls check` with the arguments after `check`; returns the exit code.
@@ -98,18 +126,37 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     init_logging();
-    let outcome = check_paths(&opts, |path, message| {
-        eprintln!("gitops-ls check: warning: {}: {}", vfs::display_path(path), vfs::escape_control(message))
-    });
+    use std::io::IsTerminal;
+    let progress = std::cell::RefCell::new(
+        (opts.format == Format::Text && !opts.quiet && std::io::stderr().is_terminal()).then(Progress::default),
+    );
+    let with_progress = |f: &dyn Fn(&mut Progress)| {
+        if let Some(p) = progress.borrow_mut().as_mut() {
+            f(p);
+        }
+    };
+    let outcome = check_paths(
+        &opts,
+        |path, message| {
+            with_progress(&|p| p.clear());
+            eprintln!("gitops-ls check: warning: {}: {}", vfs::display_path(path), vfs::escape_control(message))
+        },
+        |n| with_progress(&|p| p.checked(n)),
+    );
+    with_progress(&|p| p.clear());
     let summary = Summary::of(&outcome.reports);
     let stdout = std::io::stdout();
+    let style = Style {
+        color: opts.format == Format::Text && use_color(opts.color, stdout.is_terminal(), std::env::var_os("NO_COLOR")),
+        quiet: opts.quiet,
+    };
     let mut out = stdout.lock();
-    if let Err(e) = write_report(&mut out, opts.format, &outcome.reports, &summary).and_then(|_| out.flush())
+    if let Err(e) = write_report(&mut out, opts.format, &outcome.reports, &summary, style).and_then(|_| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("gitops-ls check: cannot write output: {e}");
     }
-    if opts.format != Format::Text && opts.format != Format::Json {
+    if opts.format != Format::Text && opts.format != Format::Json && !opts.quiet {
         eprintln!("{}", summary.line());
     }
     if outcome.internal_failures > 0 {
@@ -118,6 +165,31 @@ pub fn run(args: &[String]) -> i32 {
         EXIT_ERRORS
     } else {
         EXIT_OK
+    }
+}
+
+/// A `checked N files` line on a terminal's stderr, redrawn in place at most ten times a second.
+#[derive(Default)]
+struct Progress {
+    drawn: Option<Instant>,
+    visible: bool,
+}
+
+impl Progress {
+    fn checked(&mut self, files: usize) {
+        if self.drawn.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        self.drawn = Some(Instant::now());
+        self.visible = true;
+        eprint!("\rchecked {files} file{}", if files == 1 { "" } else { "s" });
+    }
+
+    /// Erases the line, before anything else is written to stderr and at the end.
+    fn clear(&mut self) {
+        if std::mem::take(&mut self.visible) {
+            eprint!("\r\x1b[K");
+        }
     }
 }
 
@@ -137,6 +209,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         ..Default::default()
     };
     let mut check_images = false;
+    let mut quiet = false;
+    let mut color = ColorChoice::Auto;
     let mut insecure = Vec::new();
     let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
     let mut it = args.iter();
@@ -173,6 +247,19 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                     .ok_or(format!("--max-file-size-mb needs a whole number of megabytes above 0, not `{v}`"))?;
                 continue;
             }
+            "--color" => {
+                color = match value("--color")?.as_str() {
+                    "auto" => ColorChoice::Auto,
+                    "always" => ColorChoice::Always,
+                    "never" => ColorChoice::Never,
+                    other => return Err(format!("--color takes auto, always or never, not `{other}`")),
+                };
+                continue;
+            }
+            "--quiet" | "-q" if inline.is_none() => {
+                quiet = true;
+                continue;
+            }
             "--check-images" if inline.is_none() => {
                 check_images = true;
                 continue;
@@ -186,7 +273,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--format" | "-f" => {
-                format = Format::parse(it.next().ok_or("--format needs a value (text, json, sarif or github)")?)?;
+                format =
+                    Format::parse(it.next().ok_or("--format needs a value (text, json, sarif, github or junit)")?)?;
             }
             s if s.starts_with("--format=") => format = Format::parse(&s["--format=".len()..])?,
             "--" => paths.extend(it.by_ref().map(PathBuf::from)),
@@ -198,7 +286,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         return Err("no PATH given".into());
     }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
-    Ok(Some(Options { format, paths, schemas, images, max_file_bytes: vfs::megabytes(max_file_mb) }))
+    Ok(Some(Options { format, paths, schemas, images, max_file_bytes: vfs::megabytes(max_file_mb), quiet, color }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -234,8 +322,9 @@ pub struct Outcome {
 
 /// Checks every file under `opts.paths` in two streamed passes: the first learns the CRDs
 /// and Kustomize patches (parsing only files that can hold them), the second checks each file
-/// and keeps its findings. `warn` hears about what the walk did not enter.
-pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str)) -> Outcome {
+/// and keeps its findings. `warn` hears about what the walk did not enter, `checked` how many
+/// files the second pass has finished.
+pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checked: impl FnMut(usize)) -> Outcome {
     let limit = opts.max_file_bytes;
     let store = SchemaStore::new();
     store.configure(opts.schemas.clone());
@@ -261,7 +350,10 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str)) -> Outcome
         check_file(path, &store, &repo, images.as_ref(), limit)
     };
     pipeline::for_each_file(&opts.paths, work, |event| match event {
-        Event::Done(_, report) => outcome.reports.push(report),
+        Event::Done(_, report) => {
+            outcome.reports.push(report);
+            checked(outcome.reports.len());
+        }
         Event::Failed(path, message) => {
             outcome.reports.push(FileReport { path, findings: Vec::new(), resources: 0 });
             outcome.internal_failure(outcome.reports.len() - 1, &message);
@@ -481,14 +573,18 @@ fn findings_for(
     opts: &ValidationOptions,
     (tags, check_tags): (&dyn ImageTags, bool),
 ) -> (Vec<Finding>, usize) {
-    // The server's engine, with nothing to reuse: each file is checked once.
+    // The server's engine, with nothing to reuse: each file is checked once. Lines are
+    // counted only when a file has problems or ignore comments.
     let cx = analysis::Context { store, opts, tags, check_tags, epoch: 0, kind_revision: &|_| 0, cancelled: &|| false };
     let analysis = analysis::analyze_file(file, text, &cx, None).analysis;
-    let diagnostics = analysis.diagnostics;
+    let index = std::cell::OnceCell::new();
+    let index = || index.get_or_init(|| LineIndex::new(text));
+    let mut diagnostics = analysis::suppress::suppress(file, analysis.diagnostics, |o| index().line_of(o));
     if diagnostics.is_empty() {
         return (Vec::new(), analysis.resources);
     }
-    let index = LineIndex::new(text);
+    let index = index();
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let position = |offset: usize| {
         let p = index.line_col(text, offset, Encoding::Chars);
         (p.line + 1, p.col + 1)
@@ -520,6 +616,22 @@ mod tests {
         assert_eq!(parse_args(&args(&["--format=json", "a", "b"])).unwrap().unwrap().paths.len(), 2);
         assert_eq!(parse_args(&args(&["-f", "sarif", "a"])).unwrap().unwrap().format, Format::Sarif);
         assert!(parse_args(&args(&["--help"])).unwrap().is_none());
+        assert_eq!(parse_args(&args(&["-f", "junit", "a"])).unwrap().unwrap().format, Format::Junit);
+        let opts = parse_args(&args(&["-q", "--color=never", "a"])).unwrap().unwrap();
+        assert!(opts.quiet);
+        assert_eq!(opts.color, ColorChoice::Never);
+        assert!(parse_args(&args(&["--color", "sometimes", "a"])).is_err());
+    }
+
+    #[test]
+    fn colour_is_automatic_on_a_terminal_unless_no_color_is_set() {
+        let set = |v: &str| Some(std::ffi::OsString::from(v));
+        assert!(use_color(ColorChoice::Auto, true, None));
+        assert!(use_color(ColorChoice::Auto, true, set("")));
+        assert!(!use_color(ColorChoice::Auto, true, set("1")));
+        assert!(!use_color(ColorChoice::Auto, false, None));
+        assert!(use_color(ColorChoice::Always, false, set("1")));
+        assert!(!use_color(ColorChoice::Never, true, None));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Output formats of `check`: text for people, JSON for tools, SARIF for code scanning and
-//! GitHub workflow annotations.
+//! Output formats of `check`: text for people, JSON for tools, SARIF for code scanning,
+//! GitHub workflow annotations and JUnit XML (GitLab, Jenkins).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,18 +13,37 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    Junit,
 }
 
 impl Format {
+    /// Every format, by the name `--format` takes.
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("sarif", Format::Sarif),
+        ("github", Format::Github),
+        ("junit", Format::Junit),
+    ];
+
     pub fn parse(v: &str) -> Result<Format, String> {
-        match v {
-            "text" => Ok(Format::Text),
-            "json" => Ok(Format::Json),
-            "sarif" => Ok(Format::Sarif),
-            "github" => Ok(Format::Github),
-            other => Err(format!("unknown format `{other}` (expected text, json, sarif or github)")),
+        match Format::ALL.iter().find(|(name, _)| *name == v) {
+            Some((_, format)) => Ok(*format),
+            None => {
+                let names: Vec<&str> = Format::ALL.iter().map(|(name, _)| *name).collect();
+                Err(format!("unknown format `{v}` (expected one of {})", names.join(", ")))
+            }
         }
     }
+}
+
+/// How text output looks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours.
+    pub color: bool,
+    /// Only the problems: no summary line.
+    pub quiet: bool,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -82,21 +101,53 @@ pub fn write_report(
     format: Format,
     reports: &[FileReport],
     summary: &Summary,
+    style: Style,
 ) -> std::io::Result<()> {
     match format {
-        Format::Text => write_text(out, reports, summary),
+        Format::Text => write_text(out, reports, summary, style),
         Format::Json => write_json(out, reports, summary),
         Format::Sarif => write_sarif(out, reports),
         Format::Github => write_github(out, reports),
+        Format::Junit => write_junit(out, reports, summary),
     }
 }
 
-fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const CYAN: &str = "\x1b[1;36m";
+const RESET: &str = "\x1b[0m";
+
+/// `path:line:col: severity: message [code]`, the line editors and compilers print.
+fn finding_line(r: &FileReport, f: &super::Finding) -> String {
+    format!(
+        "{}:{}:{}: {}: {} [{}]",
+        crate::vfs::display_path(&r.path),
+        f.line,
+        f.column,
+        severity_name(f.diagnostic.severity),
+        crate::vfs::escape_control(&f.diagnostic.message),
+        f.diagnostic.code
+    )
+}
+
+fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary, style: Style) -> std::io::Result<()> {
     for r in reports {
         for f in &r.findings {
+            if !style.color {
+                writeln!(out, "{}", finding_line(r, f))?;
+                continue;
+            }
+            let color = match f.diagnostic.severity {
+                Severity::Error => RED,
+                Severity::Warning => YELLOW,
+                Severity::Information => CYAN,
+                Severity::Hint => DIM,
+            };
             writeln!(
                 out,
-                "{}:{}:{}: {}: {} [{}]",
+                "{BOLD}{}:{}:{}:{RESET} {color}{}:{RESET} {} {DIM}[{}]{RESET}",
                 crate::vfs::display_path(&r.path),
                 f.line,
                 f.column,
@@ -106,7 +157,14 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -
             )?;
         }
     }
-    writeln!(out, "{}", summary.line())
+    match (style.quiet, style.color) {
+        (true, _) => Ok(()),
+        (false, false) => writeln!(out, "{}", summary.line()),
+        (false, true) => {
+            let color = if summary.errors > 0 { RED } else { BOLD };
+            writeln!(out, "{color}{}{RESET}", summary.line())
+        }
+    }
 }
 
 fn write_json(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
@@ -176,6 +234,7 @@ pub fn rule_description(code: &str) -> &'static str {
         "image-registry" => "The image's registry could not be asked.",
         "image-policy-marker" => "A Flux `$imagepolicy` marker is malformed.",
         "schema-load" => "A schema could not be loaded.",
+        "ignore-comment" => "An ignore comment names a code gitops-ls does not report.",
         _ => "A problem found by gitops-ls.",
     }
 }
@@ -287,6 +346,82 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// JUnit XML as GitLab and Jenkins read it: one test suite, one test case per file. A file
+/// with errors fails (its `<failure>` lists every problem, one per line); one that gitops-ls
+/// could not check (`internal-error`) is an `<error>`; warnings alone pass, in `<system-out>`.
+fn write_junit(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
+    let broken = |r: &FileReport| r.findings.iter().any(|f| f.diagnostic.code == "internal-error");
+    let failed = |r: &FileReport| !broken(r) && r.findings.iter().any(|f| f.diagnostic.severity == Severity::Error);
+    let failures = reports.iter().filter(|r| failed(r)).count();
+    let errors = reports.iter().filter(|r| broken(r)).count();
+    let counts = format!(r#"tests="{}" failures="{failures}" errors="{errors}""#, reports.len());
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(out, r#"<testsuites name="gitops-ls" {counts}>"#)?;
+    writeln!(out, r#"  <testsuite name="gitops-ls check" {counts} skipped="0">"#)?;
+    writeln!(
+        out,
+        r#"    <properties><property name="summary" value="{}"/></properties>"#,
+        xml_escape(&summary.line())
+    )?;
+    for r in reports {
+        let path = xml_escape(&crate::vfs::display_path(&r.path).to_string());
+        write!(out, r#"    <testcase classname="gitops-ls" name="{path}" file="{path}""#)?;
+        if r.findings.is_empty() {
+            writeln!(out, "/>")?;
+            continue;
+        }
+        writeln!(out, ">")?;
+        let lines: Vec<String> = r.findings.iter().map(|f| xml_escape(&finding_line(r, f))).collect();
+        let body = lines.join("\n");
+        let first_error = r.findings.iter().find(|f| f.diagnostic.severity == Severity::Error);
+        match first_error {
+            Some(f) => {
+                let n = r.findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).count();
+                let more = if n > 1 { format!(" (and {} more)", n - 1) } else { String::new() };
+                let message = format!(
+                    "line {}, column {}: {} [{}]{more}",
+                    f.line,
+                    f.column,
+                    crate::vfs::escape_control(&f.diagnostic.message),
+                    f.diagnostic.code
+                );
+                let element = if broken(r) { "error" } else { "failure" };
+                writeln!(
+                    out,
+                    r#"      <{element} type="{}" message="{}">{body}</{element}>"#,
+                    f.diagnostic.code,
+                    xml_escape(&message)
+                )?;
+            }
+            None => writeln!(out, "      <system-out>{body}</system-out>")?,
+        }
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+/// Text for XML attributes and elements; control characters (not allowed in XML 1.0) and the
+/// non-characters U+FFFE/U+FFFF are written as `\u{..}` escapes.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -316,7 +451,7 @@ mod tests {
     fn render(format: Format) -> String {
         let r = reports();
         let mut out = Vec::new();
-        write_report(&mut out, format, &r, &Summary::of(&r)).unwrap();
+        write_report(&mut out, format, &r, &Summary::of(&r), Style::default()).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -349,7 +484,7 @@ mod tests {
         r[0].path = PathBuf::from("apps/we\nb\t.yaml");
         for format in [Format::Text, Format::Github] {
             let mut out = Vec::new();
-            write_report(&mut out, format, &r, &Summary::of(&r)).unwrap();
+            write_report(&mut out, format, &r, &Summary::of(&r), Style::default()).unwrap();
             let out = String::from_utf8(out).unwrap();
             let lines: Vec<&str> = out.lines().collect();
             let expected = if format == Format::Text { 3 } else { 2 };
@@ -376,5 +511,45 @@ mod tests {
             lines[1],
             "::warning file=./apps/web.yaml,line=3,col=5,endLine=3,endColumn=12,title=gitops-ls unknown-kind::no schema: 50%25 sure%0Asecond line"
         );
+    }
+
+    #[test]
+    fn junit_has_one_suite_and_a_failing_case_per_file_with_errors() {
+        let mut r = reports();
+        r.push(FileReport { path: PathBuf::from("ok.yaml"), findings: Vec::new(), resources: 1 });
+        let mut out = Vec::new();
+        write_report(&mut out, Format::Junit, &r, &Summary::of(&r), Style::default()).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert_eq!(xml.matches("<testsuite ").count(), 1, "{xml}");
+        assert!(
+            xml.contains(r#"<testsuite name="gitops-ls check" tests="2" failures="1" errors="0" skipped="0">"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<testcase classname="gitops-ls" name="ok.yaml" file="ok.yaml"/>"#), "{xml}");
+        assert!(
+            xml.contains(
+                r#"<failure type="unknown-field" message="line 3, column 5: unknown field `replica`, did you mean `replicas`? [unknown-field]">./apps/web.yaml:3:5: error:"#
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("no schema: 50% sure\\nsecond line [unknown-kind]</failure>"), "{xml}");
+        assert_eq!(xml_escape("a<b>&\"'\u{1}\u{ffff}"), "a&lt;b&gt;&amp;&quot;&apos;\\u{1}\\u{ffff}");
+    }
+
+    #[test]
+    fn colours_and_quiet_change_only_the_text_format() {
+        let r = reports();
+        let text = |style| {
+            let mut out = Vec::new();
+            write_report(&mut out, Format::Text, &r, &Summary::of(&r), style).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let plain = text(Style::default());
+        let quiet = text(Style { quiet: true, color: false });
+        assert_eq!(quiet, plain.lines().take(2).map(|l| format!("{l}\n")).collect::<String>());
+        let coloured = text(Style { quiet: false, color: true });
+        assert!(coloured.contains("\x1b[1;31merror:\x1b[0m unknown field"), "{coloured:?}");
+        assert!(coloured.contains("\x1b[1;33mwarning:\x1b[0m"), "{coloured:?}");
+        assert!(!plain.contains('\x1b'));
     }
 }

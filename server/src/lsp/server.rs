@@ -334,7 +334,12 @@ impl Shared {
             self.registry.prefetch(&done.new_sites);
         }
         let _ = snap.cache.results.set(done.results);
-        (!done.cancelled).then_some(done.analysis.diagnostics)
+        if done.cancelled {
+            return None;
+        }
+        let rope = &snap.doc.rope;
+        let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes()));
+        Some(analysis::suppress::suppress(&snap.yaml, done.analysis.diagnostics, line_of))
     }
 
     /// Learns CRDs and patch references from an open document; true when other documents'
