@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod k8s;
 pub mod lsp;
+pub mod net;
 pub mod registry;
 pub mod schema;
 pub mod text;

@@ -125,6 +125,13 @@ impl Backend {
                 shared.refresh_all(None);
             }
         });
+        // So does a schema download.
+        let weak = Arc::downgrade(&shared);
+        shared.store.set_on_update(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.refresh_all(None);
+            }
+        });
         Backend { shared, shutdown_requested }
     }
 

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod crd;
 pub mod deprecated;
+pub mod downloads;
 pub mod modeline;
 pub mod navigate;
 pub mod store;
