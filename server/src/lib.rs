@@ -10,6 +10,7 @@ pub mod config;
 pub mod index;
 pub mod k8s;
 pub mod lsp;
+pub mod net;
 pub mod registry;
 pub mod schema;
 pub mod text;

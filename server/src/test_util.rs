@@ -81,8 +81,13 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     pub fn start<P: Into<String>>(files: Vec<(P, String)>) -> TestServer {
+        TestServer::with_status(files.into_iter().map(|(p, b)| (p, 200, b)).collect())
+    }
+
+    /// Like [`TestServer::start`], with the status each path answers.
+    pub fn with_status<P: Into<String>>(files: Vec<(P, u16, String)>) -> TestServer {
         use std::io::{BufRead, BufReader, Write};
-        let files: Vec<(String, String)> = files.into_iter().map(|(p, b)| (p.into(), b)).collect();
+        let files: Vec<(String, u16, String)> = files.into_iter().map(|(p, c, b)| (p.into(), c, b)).collect();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -102,9 +107,9 @@ impl TestServer {
                 }
                 let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
                 log.lock().unwrap().push(path.clone());
-                let (status, body) = match files.iter().find(|(p, _)| *p == path) {
-                    Some((_, body)) => ("200 OK", body.clone()),
-                    None => ("404 Not Found", "404: Not Found".to_string()),
+                let (status, body) = match files.iter().find(|(p, _, _)| *p == path) {
+                    Some((_, code, body)) => (format!("{code} Status"), body.clone()),
+                    None => ("404 Not Found".to_string(), "404: Not Found".to_string()),
                 };
                 let _ = write!(
                     stream,

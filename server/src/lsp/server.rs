@@ -129,6 +129,14 @@ impl Backend {
                 shared.refresh_all(None);
             }
         });
+        // So does a schema download: results cached before it are of an older epoch.
+        let weak = Arc::downgrade(&shared);
+        shared.store.set_on_update(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.epoch.fetch_add(1, Ordering::SeqCst);
+                shared.refresh_all(None);
+            }
+        });
         Backend { shared, shutdown_requested }
     }
 

@@ -99,14 +99,8 @@ fn authority(url: &Url) -> String {
 
 impl RegistryClient {
     pub fn new(opts: ClientOptions) -> RegistryClient {
-        super::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
-            .timeout(opts.timeout)
-            .user_agent(concat!("gitops-ls/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        // Redirects by hand, so credentials never follow one to another host.
+        let http = crate::net::http_client(crate::net::HttpOptions { timeout: opts.timeout, follow_redirects: false });
         RegistryClient { http, opts, tokens: Mutex::default(), blocked: Mutex::default() }
     }
 

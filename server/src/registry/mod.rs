@@ -28,11 +28,6 @@ pub const PER_REGISTRY: usize = 4;
 /// How long a failure is remembered before the next attempt (a 429 asks for its own wait).
 const FAILURE_TTL: Duration = Duration::from_secs(60);
 
-/// rustls needs one process-wide crypto provider; ring is the one the tree already has.
-pub(crate) fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 struct Slot<T> {
     value: Option<T>,
     error: Option<String>,

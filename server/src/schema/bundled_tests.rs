@@ -623,6 +623,10 @@ fn without_prefetch_the_first_document_to_ask_reports() {
     );
     let store = SchemaStore::new();
     let opts = |p: &str| ValidationOptions { path: Some(p.into()), ..Default::default() };
+    // While the download runs the documents are checked by kind, without a note.
+    let pending = validate_file(&YamlFile::parse(&text), &store, &opts("/r/a.yaml")).diagnostics;
+    assert!(pending.is_empty(), "{pending:?}");
+    store.wait_idle();
     let first = validate_file(&YamlFile::parse(&text), &store, &opts("/r/a.yaml")).diagnostics;
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(first[0].span.start, 0);
@@ -661,6 +665,8 @@ fn the_online_catalog_covers_the_long_tail_and_is_cached_on_disk() {
     let cache = tempfile::tempdir().unwrap();
     let store = SchemaStore::new();
     store.configure(settings(Some(format!("{}/catalog", server.base)), cache.path(), false));
+    // As in `check`: each lookup waits for its download.
+    store.set_batch(true);
     let text = "apiVersion: widgets.example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n        ^^^ error[wrong-type]: Widget.spec.size must be an integer, found the string \"big\"\n";
     run(text, &store, &ValidationOptions::default());
     match store.lookup_kind("widgets.example.com/v1", "Widget") {
@@ -722,4 +728,100 @@ fn failed_hosts_are_not_asked_again() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// A ConfigMap whose `data` values the schema at `/app.json` wants to be integers: only that
+/// schema, not the ConfigMap's own, finds fault with `a: "x"`.
+fn int_data_schema() -> String {
+    serde_json::json!({
+        "type": "object",
+        "properties": {"data": {"type": "object", "additionalProperties": {"type": "integer"}}}
+    })
+    .to_string()
+}
+
+fn modeline_doc(url: &str) -> String {
+    format!(
+        "# yaml-language-server: $schema={url}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"x\"\n"
+    )
+}
+
+fn landings(store: &SchemaStore) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    store.set_on_update(move || {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    count
+}
+
+#[test]
+fn a_modeline_url_is_fetched_once_for_many_documents_and_its_landing_revalidates() {
+    let server = TestServer::start(vec![("/app.json", int_data_schema())]);
+    let url = format!("{}/app.json", server.base);
+    let store = SchemaStore::new();
+    let landed = landings(&store);
+    let text = modeline_doc(&url);
+    let validate = |i: usize| {
+        let opts = ValidationOptions { path: Some(format!("/r/{i}.yaml").into()), ..Default::default() };
+        validate_file(&YamlFile::parse(&text), &store, &opts).diagnostics
+    };
+    // Nothing waits for the download: the document that asks first is checked by its kind.
+    assert!(validate(0).is_empty());
+    // The others may run before or after it lands: either way no second request.
+    for i in 1..20 {
+        validate(i);
+    }
+    store.wait_idle();
+    assert_eq!(server.count("/app.json"), 1);
+    assert_eq!(store.revision(), 1);
+    assert_eq!(landed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    for i in 0..20 {
+        let d = validate(i);
+        assert_eq!(d.iter().map(|d| d.code).collect::<Vec<_>>(), ["wrong-type"], "{d:?}");
+    }
+    store.wait_idle();
+    assert_eq!(server.count("/app.json"), 1);
+    assert_eq!(store.revision(), 1);
+}
+
+#[test]
+fn a_failing_url_is_reported_once_and_retried_with_backoff() {
+    let server = TestServer::with_status(vec![("/app.json", 503, "busy".to_string())]);
+    let url = format!("{}/app.json", server.base);
+    let store = SchemaStore::new();
+    let landed = landings(&store);
+    let text = modeline_doc(&url);
+    let validate = |name: &str| {
+        let opts = ValidationOptions { path: Some(format!("/r/{name}.yaml").into()), ..Default::default() };
+        validate_file(&YamlFile::parse(&text), &store, &opts).diagnostics
+    };
+    let warnings = || ["a", "b", "c"].map(|n| validate(n).iter().filter(|d| d.code == "schema-load").count());
+    assert!(validate("a").is_empty());
+    store.wait_idle();
+    assert_eq!(server.count("/app.json"), 1);
+    assert_eq!(landed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // One warning, on the first document that asked; the others are checked by kind.
+    let a = validate("a");
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(a[0].message.starts_with(&format!("cannot fetch schema {url}: HTTP 503")), "{}", a[0].message);
+    assert!(a[0].message.contains("checked by apiVersion and kind instead"), "{}", a[0].message);
+    assert_eq!(warnings(), [1, 0, 0]);
+    store.wait_idle();
+    assert_eq!(server.count("/app.json"), 1, "no retry before the backoff");
+
+    // The first retry is due after 2s, the next 4s after that, then 8s.
+    let clock = store.downloads();
+    let requests_after = |step: u64| {
+        clock.advance_clock(std::time::Duration::from_secs(step));
+        assert_eq!(warnings(), [1, 0, 0], "the old error stands while a retry runs");
+        store.wait_idle();
+        server.count("/app.json")
+    };
+    assert_eq!(requests_after(2), 2);
+    assert_eq!(requests_after(2), 2);
+    assert_eq!(requests_after(2), 3);
+    assert_eq!(requests_after(7), 3);
+    assert_eq!(requests_after(1), 4);
+    assert_eq!(landed.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

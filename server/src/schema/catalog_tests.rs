@@ -6,7 +6,24 @@ use serde_json::json;
 
 use crate::test_util::TestServer;
 
+use super::super::downloads::cache_file_name;
 use super::*;
+
+/// Downloads as `check` makes them: each waits for its answer.
+fn batch(cache_dir: Option<&Path>) -> Arc<Downloads> {
+    let downloads = Arc::new(Downloads::default());
+    downloads.configure(cache_dir.map(Path::to_path_buf), false);
+    downloads.set_batch(true);
+    downloads
+}
+
+#[track_caller]
+fn ready<T>(p: Poll<T>) -> T {
+    match p {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("pending in batch mode"),
+    }
+}
 
 fn compile(schema: &Value) -> jsonschema::Validator {
     jsonschema::options().should_validate_formats(true).build(schema).expect("schema compiles")
@@ -87,8 +104,6 @@ fn kubeconform_locations() {
     let source = |location: &str, version: &str| KubeconformSource {
         location: location.into(),
         kubernetes_version: version.into(),
-        cache_dir: None,
-        offline: false,
     };
     let base = source("https://example.com/schemas/", "1.29");
     assert_eq!(
@@ -132,18 +147,14 @@ fn kubeconform_directory() {
         json!({"type": "object", "properties": {"kind": {"enum": ["Deployment"]}}, "additionalProperties": false});
     std::fs::write(version_dir.join("deployment-apps-v1.json"), schema.to_string()).unwrap();
 
-    let source = KubeconformSource {
-        location: dir.path().display().to_string(),
-        kubernetes_version: "1.29".into(),
-        cache_dir: None,
-        offline: false,
-    };
-    assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema));
+    let source = KubeconformSource { location: dir.path().display().to_string(), kubernetes_version: "1.29".into() };
+    let d = batch(None);
+    assert_eq!(ready(source.load("apps", "v1", "Deployment", &d)).unwrap().as_deref(), Some(&schema));
     // The version is there but not this kind: not an error, a custom resource may have it.
-    assert_eq!(source.load("example.com", "v1", "Widget").unwrap(), None);
+    assert_eq!(ready(source.load("example.com", "v1", "Widget", &d)).unwrap(), None);
 
     let other = KubeconformSource { kubernetes_version: "1.30".into(), ..source };
-    let err = other.load("apps", "v1", "Deployment").unwrap_err();
+    let err = ready(other.load("apps", "v1", "Deployment", &d)).unwrap_err();
     assert!(matches!(err, LoadError::NotFound(_)));
     let msg = err.to_string();
     assert!(
@@ -159,24 +170,21 @@ fn kubeconform_url_with_cache_and_404() {
     let path = "/schemas/v1.29.0-standalone-strict/deployment-apps-v1.json";
     let server = TestServer::start(vec![(path, schema.to_string())]);
     let cache = tempfile::tempdir().unwrap();
-    let source = KubeconformSource {
-        location: format!("{}/schemas", server.base),
-        kubernetes_version: "1.29".into(),
-        cache_dir: Some(cache.path().join("kubeconform")),
-        offline: false,
-    };
+    let source = KubeconformSource { location: format!("{}/schemas", server.base), kubernetes_version: "1.29".into() };
+    let d = batch(Some(&cache.path().join("kubeconform")));
+    let load = |s: &KubeconformSource, d: &Arc<Downloads>| ready(s.load("apps", "v1", "Deployment", d));
 
-    assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema.clone()));
+    assert_eq!(load(&source, &d).unwrap().as_deref(), Some(&schema));
     assert_eq!(server.count(path), 1);
-    // Second load comes from the disk cache: the server is not asked again.
-    assert_eq!(source.load("apps", "v1", "Deployment").unwrap(), Some(schema.clone()));
+    // Second load is answered from memory: the server is not asked again.
+    assert_eq!(load(&source, &d).unwrap().as_deref(), Some(&schema));
     assert_eq!(server.count(path), 1);
-    let fresh = KubeconformSource { cache_dir: Some(cache.path().join("kubeconform")), ..source.clone() };
-    assert_eq!(fresh.load("apps", "v1", "Deployment").unwrap(), Some(schema));
-    assert_eq!(server.count(path), 1, "the cache is on disk, not in the source");
+    let fresh = batch(Some(&cache.path().join("kubeconform")));
+    assert_eq!(load(&source, &fresh).unwrap().as_deref(), Some(&schema));
+    assert_eq!(server.count(path), 1, "the cache is on disk, not only in memory");
 
     let missing = KubeconformSource { kubernetes_version: "1.12".into(), ..source.clone() };
-    let err = missing.load("apps", "v1", "Deployment").unwrap_err();
+    let err = load(&missing, &d).unwrap_err();
     assert!(matches!(err, LoadError::NotFound(_)));
     assert_eq!(
         err.to_string(),
@@ -185,8 +193,8 @@ fn kubeconform_url_with_cache_and_404() {
             server.base
         )
     );
-    // A 404 is not cached: asking again asks the server again.
-    let _ = missing.load("apps", "v1", "Deployment");
+    // A 404 is not written to the disk cache: another run asks the server again.
+    let _ = load(&missing, &batch(Some(&cache.path().join("kubeconform"))));
     assert_eq!(server.count("/schemas/v1.12.0-standalone-strict/deployment-apps-v1.json"), 2);
 }
 
@@ -194,13 +202,8 @@ fn kubeconform_url_with_cache_and_404() {
 fn unreachable_server_is_an_error() {
     // Bind then drop: nothing listens on that port any more.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let source = KubeconformSource {
-        location: format!("http://127.0.0.1:{port}"),
-        kubernetes_version: "1.29".into(),
-        cache_dir: None,
-        offline: false,
-    };
-    let err = source.load("", "v1", "Pod").unwrap_err();
+    let source = KubeconformSource { location: format!("http://127.0.0.1:{port}"), kubernetes_version: "1.29".into() };
+    let err = ready(source.load("", "v1", "Pod", &batch(None))).unwrap_err();
     assert!(matches!(err, LoadError::Unreachable(_)), "{err}");
     assert!(err.to_string().starts_with("cannot fetch Kubernetes 1.29 schemas from http://127.0.0.1:"), "{err}");
 }
@@ -212,18 +215,21 @@ fn modeline_and_setting_schemas() {
     let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}});
     std::fs::write(dir.path().join("schemas/app.json"), schema.to_string()).unwrap();
     let doc = dir.path().join("apps/app.yaml");
-    assert_eq!(load_schema("../schemas/app.json", Some(&doc), None, false).unwrap(), schema);
+    let d = batch(None);
+    let load = |location: &str, doc: Option<&Path>, d: &Arc<Downloads>| ready(load_schema(location, doc, d));
+    assert_eq!(*load("../schemas/app.json", Some(&doc), &d).unwrap(), schema);
     let url = format!("file://{}", dir.path().join("schemas/app.json").display());
-    assert_eq!(load_schema(&url, None, None, false).unwrap(), schema);
-    assert!(matches!(load_schema("../schemas/none.json", Some(&doc), None, false), Err(LoadError::NotFound(_))));
+    assert_eq!(*load(&url, None, &d).unwrap(), schema);
+    assert!(matches!(load("../schemas/none.json", Some(&doc), &d), Err(LoadError::NotFound(_))));
 
     let server = TestServer::start(vec![("/app.json", schema.to_string())]);
     let cache = tempfile::tempdir().unwrap();
     let remote = format!("{}/app.json", server.base);
-    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
-    assert_eq!(load_schema(&remote, Some(&doc), Some(cache.path()), false).unwrap(), schema);
+    let cached = batch(Some(cache.path()));
+    assert_eq!(*load(&remote, Some(&doc), &cached).unwrap(), schema);
+    assert_eq!(*load(&remote, Some(&doc), &cached).unwrap(), schema);
     assert_eq!(server.count("/app.json"), 1);
-    let err = load_schema(&format!("{}/gone.json", server.base), None, None, false).unwrap_err();
+    let err = load(&format!("{}/gone.json", server.base), None, &d).unwrap_err();
     assert_eq!(err.to_string(), format!("schema {}/gone.json not found (HTTP 404)", server.base));
 }
 
@@ -246,7 +252,7 @@ fn hits_counter_is_shared() {
             let url = format!("{}{p}", server.base);
             let count = Arc::clone(&count);
             s.spawn(move || {
-                load_schema(&url, None, None, false).unwrap();
+                ready(load_schema(&url, None, &batch(None))).unwrap();
                 count.fetch_add(1, Ordering::SeqCst);
             });
         }

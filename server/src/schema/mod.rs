@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod crd;
 pub mod crd_file;
 pub mod deprecated;
+pub mod downloads;
 pub mod modeline;
 pub mod navigate;
 pub mod store;

@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::task::Poll;
 
 use super::catalog::{self, KubeconformSource, LoadError};
+use super::downloads::Downloads;
 use super::modeline::{SchemaLocation, WellKnown, resolve_location, well_known};
 
 use serde_json::Value;
@@ -149,6 +151,8 @@ pub enum Lookup {
     Missing,
     /// A configured source could not provide it; the message says why.
     Failed(String),
+    /// Being downloaded; the store's listener fires when it lands.
+    Pending,
 }
 
 /// Schemas known to the analysis: embedded kinds plus custom kinds registered by source.
@@ -167,8 +171,8 @@ pub struct SchemaStore {
     /// Locations that could not be loaded: which document reports it (one warning per location)
     /// and the other files that use it.
     failures: Mutex<HashMap<String, FailureReport>>,
-    /// Kinds the online catalog does not have (or could not be asked for).
-    online_misses: Mutex<std::collections::HashSet<String>>,
+    /// Schema URLs, fetched in the background.
+    downloads: Arc<Downloads>,
 }
 
 #[derive(Clone, Debug)]
@@ -189,36 +193,68 @@ impl SchemaStore {
         if *current == settings {
             return;
         }
+        self.downloads.configure(settings.cache_dir.clone(), settings.offline);
         *current = settings;
         self.loaded.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.validators.lock().unwrap_or_else(PoisonError::into_inner).retain(|k, _| {
             matches!(k, SchemaKey::Builtin { .. } | SchemaKey::Kustomization | SchemaKey::Bundled { .. })
         });
         self.failures.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// Called (on a runtime thread) whenever a download lands: documents may validate
+    /// differently now.
+    pub fn set_on_update(&self, f: impl Fn() + Send + Sync + 'static) {
+        self.downloads.set_on_update(f);
+    }
+
+    /// Goes up whenever a download lands.
+    pub fn revision(&self) -> u64 {
+        self.downloads.revision()
+    }
+
+    /// For `check`: lookups wait for their downloads and a failed one is not tried again, so
+    /// the output does not depend on timing.
+    pub fn set_batch(&self, batch: bool) {
+        self.downloads.set_batch(batch);
+    }
+
+    /// Blocks until no download runs.
+    pub fn wait_idle(&self) {
+        self.downloads.wait_idle();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn downloads(&self) -> &Arc<Downloads> {
+        &self.downloads
     }
 
     pub fn settings(&self) -> StoreSettings {
         self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Loads (once) a schema by key, remembering failures so a broken URL is not retried on
-    /// every keystroke.
+    /// Loads (once) a schema by key, remembering failures of files so a broken one is not read
+    /// on every keystroke. A download's failure is not kept here: [`Downloads`] decides when to
+    /// try again.
     fn load_cached(
         &self,
         key: &str,
-        load: impl FnOnce() -> Result<Option<Value>, LoadError>,
-    ) -> Option<Result<Arc<Value>, String>> {
+        remote: bool,
+        load: impl FnOnce() -> Poll<Result<Option<Arc<Value>>, LoadError>>,
+    ) -> Poll<Option<Result<Arc<Value>, String>>> {
         if let Some(hit) = self.loaded.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
-            return Some(hit.clone());
+            return Poll::Ready(Some(hit.clone()));
         }
         let result = match load() {
-            Ok(None) => return None,
-            Ok(Some(v)) => Ok(Arc::new(v)),
-            Err(e) => Err(e.to_string()),
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(None)) => return Poll::Ready(None),
+            Poll::Ready(Ok(Some(v))) => Ok(v),
+            Poll::Ready(Err(e)) => Err(e.to_string()),
         };
-        self.loaded.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string(), result.clone());
-        Some(result)
+        if result.is_ok() || !remote {
+            self.loaded.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string(), result.clone());
+        }
+        Poll::Ready(Some(result))
     }
 
     /// What identifies a location across documents: the URL, or the resolved file path.
@@ -270,20 +306,20 @@ impl SchemaStore {
         if let Some(found) = self.well_known_location(location) {
             return Lookup::Found(found);
         }
-        let settings = self.settings();
-        let (cache_dir, offline) = (settings.cache_dir, settings.offline);
         let key = Self::location_key(location, document_path);
-        match self.load_cached(&key, || {
-            catalog::load_schema(location, document_path, cache_dir.as_deref(), offline).map(Some)
+        let remote = !key.starts_with("file:");
+        match self.load_cached(&key, remote, || {
+            catalog::load_schema(location, document_path, &self.downloads).map(|r| r.map(Some))
         }) {
-            Some(Ok(schema)) => Lookup::Found(ResolvedSchema {
+            Poll::Ready(Some(Ok(schema))) => Lookup::Found(ResolvedSchema {
                 key: SchemaKey::Location(key.clone()),
                 schema,
                 provenance,
                 label: location.to_string(),
             }),
-            Some(Err(e)) => Lookup::Failed(e),
-            None => Lookup::Missing,
+            Poll::Ready(Some(Err(e))) => Lookup::Failed(e),
+            Poll::Ready(None) => Lookup::Missing,
+            Poll::Pending => Lookup::Pending,
         }
     }
 
@@ -317,15 +353,13 @@ impl SchemaStore {
             };
             let mut failures = Vec::new();
             for location in &locations {
-                let source = KubeconformSource {
-                    location: location.clone(),
-                    kubernetes_version: kv.to_string(),
-                    cache_dir: settings.cache_dir.clone(),
-                    offline: settings.offline,
-                };
+                let source = KubeconformSource { location: location.clone(), kubernetes_version: kv.to_string() };
                 let key = format!("kubeconform|{location}|{kv}|{api_version}|{kind}");
-                match self.load_cached(&key, || source.load(group, version, kind)) {
-                    Some(Ok(schema)) => {
+                let remote = location.starts_with("http://") || location.starts_with("https://");
+                match self.load_cached(&key, remote, || source.load(group, version, kind, &self.downloads)) {
+                    // The locations are tried in order: a later one must wait for this one.
+                    Poll::Pending => return Lookup::Pending,
+                    Poll::Ready(Some(Ok(schema))) => {
                         return Lookup::Found(ResolvedSchema {
                             key: SchemaKey::Location(key),
                             schema,
@@ -336,8 +370,8 @@ impl SchemaStore {
                             label: format!("{api_version} {kind}"),
                         });
                     }
-                    Some(Err(e)) => failures.push(e),
-                    None => {}
+                    Poll::Ready(Some(Err(e))) => failures.push(e),
+                    Poll::Ready(None) => {}
                 }
             }
             // Never fall back silently to another version's schema.
@@ -352,8 +386,9 @@ impl SchemaStore {
         if let Some(dir) = &settings.crd_catalog {
             let key = format!("catalog|{}|{api_version}|{kind}", dir.display());
             let path = catalog::catalog_lookup(dir, group, version, kind);
-            match self.load_cached(&key, || catalog::load_from_catalog(dir, group, version, kind)) {
-                Some(Ok(schema)) => {
+            let load = || Poll::Ready(catalog::load_from_catalog(dir, group, version, kind).map(|v| v.map(Arc::new)));
+            match self.load_cached(&key, false, load) {
+                Poll::Ready(Some(Ok(schema))) => {
                     return Lookup::Found(ResolvedSchema {
                         key: SchemaKey::Location(key),
                         schema,
@@ -363,8 +398,8 @@ impl SchemaStore {
                         label: format!("{api_version} {kind}"),
                     });
                 }
-                Some(Err(e)) => return Lookup::Failed(e),
-                None => {}
+                Poll::Ready(Some(Err(e))) => return Lookup::Failed(e),
+                Poll::Ready(None) | Poll::Pending => {}
             }
         }
         if let Some(found) = self.bundled(api_version, kind) {
@@ -374,25 +409,23 @@ impl SchemaStore {
         let crd_group = group.contains('.') && !is_builtin_group;
         if let Some(base) = settings.online_catalog.as_deref().filter(|b| !b.is_empty() && crd_group) {
             let key = format!("online|{base}|{api_version}|{kind}");
-            if self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
-                return Lookup::Missing;
-            }
-            let cache_dir = settings.cache_dir.as_deref();
-            let load = || catalog::load_from_online_catalog(base, group, version, kind, cache_dir, settings.offline);
-            let Some(Ok(schema)) = self.load_cached(&key, load) else {
-                // Asked once per kind: a 404 or a dead host is not asked again on every edit.
-                self.online_misses.lock().unwrap_or_else(PoisonError::into_inner).insert(key);
-                return Lookup::Missing;
+            let load = || {
+                catalog::load_from_online_catalog(base, group, version, kind, &self.downloads)
+                    .map(|r| r.map(|v| v.map(Arc::new)))
             };
-            {
-                let url = format!("{}/{group}/{}_{version}.json", base.trim_end_matches('/'), kind.to_lowercase());
-                return Lookup::Found(ResolvedSchema {
+            // A kind the catalog lacks (or a catalog that cannot be reached) is simply unknown.
+            return match self.load_cached(&key, true, load) {
+                Poll::Pending => Lookup::Pending,
+                Poll::Ready(Some(Ok(schema))) => Lookup::Found(ResolvedSchema {
                     key: SchemaKey::Location(key),
                     schema,
-                    provenance: Provenance::OnlineCatalog { url },
+                    provenance: Provenance::OnlineCatalog {
+                        url: catalog::online_catalog_url(base, group, version, kind),
+                    },
                     label: format!("{api_version} {kind}"),
-                });
-            }
+                }),
+                Poll::Ready(_) => Lookup::Missing,
+            };
         }
         Lookup::Missing
     }
@@ -439,54 +472,41 @@ impl SchemaStore {
         None
     }
 
-    /// Loads the schemas that modelines name, before validation: URLs concurrently (one
-    /// thread per host, failures remembered per host), and for each location that cannot be
-    /// loaded, the first document (in the order given) reports it for all the others.
-    /// `uses` are (location, file) in the order the files are reported.
+    /// Loads the schemas that modelines name, before validation: URLs concurrently (at most a
+    /// few at a time per host, a dead host asked once), waiting for all of them; for each
+    /// location that cannot be loaded, the first document (in the order given) reports it for
+    /// all the others. `uses` are (location, file) in the order the files are reported.
     pub fn prefetch(&self, uses: &[(String, PathBuf)]) {
-        let settings = self.settings();
-        // (key, location as written, file), grouped by host.
-        type Use = (String, String, PathBuf);
-        let mut by_host: Vec<(String, Vec<Use>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (location, path) in uses {
             if well_known(location).is_some() && self.well_known_location(location).is_some() {
                 continue;
             }
-            let key = Self::location_key(location, Some(path));
-            if !seen.insert(key.clone()) {
+            if !seen.insert(Self::location_key(location, Some(path))) {
                 continue;
             }
-            let host = catalog::url_host(&key).to_string();
-            match by_host.iter_mut().find(|(h, _)| *h == host) {
-                Some((_, list)) => list.push((key, location.clone(), path.clone())),
-                None => by_host.push((host, vec![(key, location.clone(), path.clone())])),
+            match resolve_location(location, Some(path)) {
+                SchemaLocation::Url(url) => self.downloads.queue(&url),
+                SchemaLocation::File(_) => {
+                    let _ =
+                        self.load_location(location, Some(path), Provenance::Modeline { location: location.clone() });
+                }
             }
         }
-        let load = |key: &str, location: &str, path: &Path| {
-            let _ = self.load_cached(key, || {
-                catalog::load_schema(location, Some(path), settings.cache_dir.as_deref(), settings.offline).map(Some)
-            });
-        };
-        std::thread::scope(|s| {
-            for (_, list) in &by_host {
-                s.spawn(move || {
-                    // The first answer tells whether the host is there; the rest then go four at a time.
-                    let Some(((k, l, p), rest)) = list.split_first() else { return };
-                    load(k, l, p);
-                    for chunk in rest.chunks(rest.len().div_ceil(4).max(1)) {
-                        let chunk = chunk.to_vec();
-                        s.spawn(move || chunk.iter().for_each(|(k, l, p)| load(k, l, p)));
-                    }
-                });
-            }
-        });
+        self.downloads.wait_idle();
+        let failed: std::collections::HashSet<String> = uses
+            .iter()
+            .filter(|(location, path)| {
+                let provenance = Provenance::Modeline { location: location.clone() };
+                matches!(self.load_location(location, Some(path), provenance), Lookup::Failed(_))
+            })
+            .map(|(location, path)| Self::location_key(location, Some(path)))
+            .collect();
         // The first document that uses a failed location reports it, listing the other files.
-        let loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
         let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         for (location, path) in uses {
             let key = Self::location_key(location, Some(path));
-            if !matches!(loaded.get(&key), Some(Err(_))) {
+            if !failed.contains(&key) {
                 continue;
             }
             let report =

@@ -117,7 +117,11 @@ pub fn validate_document(
     if let Some((modeline, span)) = find_modeline(&doc.comments) {
         let ModelineSchema::Location(location) = modeline else { return out };
         let provenance = Provenance::Modeline { location: location.clone() };
-        let msg = match store.load_location(&location, path, provenance) {
+        let lookup = store.load_location(&location, path, provenance);
+        // Until the download lands: checked by apiVersion and kind, without a note (validated
+        // again when it lands).
+        let pending = matches!(lookup, Lookup::Pending);
+        let msg = match lookup {
             Lookup::Found(resolved) => {
                 out.resources += is_resource(root) as usize;
                 validate_whole(root, &resolved, store, opts, subst, &mut diags);
@@ -126,11 +130,12 @@ pub fn validate_document(
             }
             Lookup::Failed(msg) => msg,
             Lookup::Missing => format!("schema `{location}` not found"),
+            Lookup::Pending => String::new(),
         };
         out.failed_modeline = true;
         let first_here = !reported.contains(&location);
         reported.push(location.clone());
-        if let Some(others) = store.claim_failure(&location, path).filter(|_| first_here) {
+        if !pending && let Some(others) = store.claim_failure(&location, path).filter(|_| first_here) {
             let mut msg = format!("{msg}; checked by apiVersion and kind instead");
             if !others.is_empty() {
                 let names: Vec<String> = others.iter().take(5).map(|p| p.display().to_string()).collect();
@@ -149,13 +154,14 @@ pub fn validate_document(
         fallback_opts = Some(ValidationOptions { unknown_kind: None, ..opts.clone() });
     }
     let opts = fallback_opts.as_ref().unwrap_or(opts);
-    if let Some(lookup) = path.filter(|_| fallback_opts.is_none()).and_then(|p| store.association(p)) {
+    let association = path.filter(|_| fallback_opts.is_none()).and_then(|p| store.association(p));
+    if let Some(lookup) = association.filter(|l| !matches!(l, Lookup::Pending)) {
         match lookup {
             Lookup::Found(resolved) => validate_whole(root, &resolved, store, opts, subst, &mut diags),
             Lookup::Failed(msg) => {
                 diags.push(Diagnostic::new(first_key_span(root), Severity::Warning, "schema-load", msg))
             }
-            Lookup::Missing => {}
+            Lookup::Missing | Lookup::Pending => {}
         }
     } else if is_kustomization(root, path) {
         validate_whole(root, &store.kustomization(), store, opts, subst, &mut diags);
@@ -347,6 +353,8 @@ fn validate_resource(
             diags.push(Diagnostic::new(kind_entry.value.span, Severity::Error, "schema-load", msg));
             return true;
         }
+        // Checked when the download lands; no unknown-kind warning meanwhile.
+        Lookup::Pending => return true,
     };
     let Ok(mut instance) = crate::yaml::to_json(node) else { return true };
     // `key:` with no value decodes to the field's zero value: the API server treats it as absent.
