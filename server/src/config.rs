@@ -12,6 +12,51 @@ use crate::schema::ValidationOptions;
 use crate::schema::store::StoreSettings;
 use crate::yaml::Severity;
 
+/// One setting the server reads, as the editor sends it: the contract that the extension's
+/// `package.json` and the README's table are tested against.
+pub struct SettingDef {
+    /// Dotted key under the `gitops-ls` section.
+    pub key: &'static str,
+    /// JSON types the setting takes.
+    pub types: &'static [&'static str],
+    /// The default, as JSON: sending it must change nothing.
+    pub default: &'static str,
+    /// A value other than the default, as JSON: sending it must change what the server uses.
+    pub example: &'static str,
+}
+
+/// Every setting of the `gitops-ls` section the server reads.
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef { key: "kubernetesVersion", types: &["string"], default: r#""""#, example: r#""1.30""# },
+    SettingDef { key: "maxFileSizeMb", types: &["number"], default: "20", example: "5" },
+    SettingDef { key: "offline", types: &["boolean"], default: "false", example: "true" },
+    SettingDef { key: "schemas.locations", types: &["array"], default: "[]", example: r#"["/schemas"]"# },
+    SettingDef { key: "schemas.crdCatalog", types: &["string"], default: r#""""#, example: r#""/catalog""# },
+    SettingDef {
+        key: "schemas.onlineCatalog",
+        types: &["string", "null"],
+        default: "null",
+        example: r#""https://example.com/catalog""#,
+    },
+    SettingDef { key: "schemas.associations", types: &["object"], default: "{}", example: r#"{"*.yaml": "/s.json"}"# },
+    SettingDef {
+        key: "validation.unknownKindSeverity",
+        types: &["string"],
+        default: r#""warning""#,
+        example: r#""off""#,
+    },
+    SettingDef { key: "validation.strict", types: &["boolean"], default: "true", example: "false" },
+    SettingDef { key: "images.checkTags", types: &["boolean"], default: "true", example: "false" },
+    SettingDef {
+        key: "images.insecureRegistries",
+        types: &["array"],
+        default: "[]",
+        example: r#"["registry.lan:5000"]"#,
+    },
+    SettingDef { key: "images.cacheTtlSeconds", types: &["integer"], default: "3600", example: "60" },
+    SettingDef { key: "images.completionTimeoutMs", types: &["integer"], default: "300", example: "1000" },
+];
+
 /// Default of `maxFileSizeMb`.
 pub const DEFAULT_MAX_FILE_SIZE_MB: u64 = 20;
 
@@ -118,8 +163,9 @@ impl Settings {
             // Fractions of a megabyte round up, so a small limit never becomes zero.
             s.max_file_size_mb = mb.ceil().min(u64::MAX as f64) as u64;
         }
-        if let Some(x) = map.get("schemas").and_then(|x| serde_json::from_value(x.clone()).ok()) {
-            s.schemas = x;
+        if let Some(x) = map.get("schemas").and_then(|x| serde_json::from_value::<SchemaSettings>(x.clone()).ok()) {
+            // An empty text field in an editor's settings UI means "not set".
+            s.schemas = SchemaSettings { crd_catalog: x.crd_catalog.clone().filter(|c| !c.trim().is_empty()), ..x };
         }
         if let Some(x) = map.get("validation").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.validation = x;
@@ -180,6 +226,68 @@ impl Settings {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Settings the VS Code extension uses itself (they never reach the server's analysis).
+    const CLIENT_ONLY: &[&str] = &["log.level", "server.path", "trace.server"];
+
+    fn nested(key: &str, value: Value) -> Value {
+        key.rsplit('.').fold(value, |inner, part| json!({ part: inner }))
+    }
+
+    fn parse(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    /// Each defined setting is read by the parser: its default changes nothing, another value
+    /// changes the settings.
+    #[test]
+    fn every_defined_setting_is_read_with_its_default() {
+        for def in SETTINGS {
+            let default = Settings::from_json(&nested(def.key, parse(def.default)));
+            assert_eq!(default, Settings::default(), "{}: the default {} is not the default", def.key, def.default);
+            let other = Settings::from_json(&nested(def.key, parse(def.example)));
+            assert_ne!(other, Settings::default(), "{}: {} is not read", def.key, def.example);
+        }
+    }
+
+    /// The extension contributes exactly the server's settings (plus its own), with the same
+    /// types, and defaults that mean the server's defaults.
+    #[test]
+    fn the_extension_and_the_readme_match_the_definition() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let package: Value = parse(&std::fs::read_to_string(root.join("vscode-extension/package.json")).unwrap());
+        let props = package["contributes"]["configuration"]["properties"].as_object().expect("properties");
+        let mut contributed: Vec<&str> = props.keys().filter_map(|k| k.strip_prefix("gitops-ls.")).collect();
+        contributed.retain(|k| !CLIENT_ONLY.contains(k));
+        contributed.sort();
+        let mut defined: Vec<&str> = SETTINGS.iter().map(|d| d.key).collect();
+        defined.sort();
+        assert_eq!(contributed, defined, "package.json settings differ from config::SETTINGS");
+        for def in SETTINGS {
+            let prop = &props[&format!("gitops-ls.{}", def.key)];
+            let types: Vec<&str> = match &prop["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                other => panic!("{}: type {other}", def.key),
+            };
+            assert_eq!(types, def.types, "{}: type", def.key);
+            let from_package = Settings::from_json(&nested(def.key, prop["default"].clone()));
+            assert_eq!(
+                from_package,
+                Settings::default(),
+                "{}: package.json default {} differs",
+                def.key,
+                prop["default"]
+            );
+        }
+        // The README's settings table lists the same settings.
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let table = &readme[readme.find("### Settings").expect("a Settings section")..];
+        let table = &table[..table[4..].find("\n## ").map_or(table.len(), |i| i + 4)];
+        let mut listed: Vec<&str> = table.lines().filter_map(|l| l.strip_prefix("| `")?.split('`').next()).collect();
+        listed.sort();
+        assert_eq!(listed, defined, "README settings table differs from config::SETTINGS");
+    }
 
     #[test]
     fn reads_the_extension_shape_and_survives_bad_values() {
