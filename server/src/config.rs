@@ -1,66 +1,157 @@
 //! Settings, as the editor sends them (`workspace/configuration` section `gitops-ls`,
 //! `initializationOptions`, `didChangeConfiguration`). Unknown or malformed values fall back to
 //! the defaults: a typo in settings.json must not stop the server.
+//!
+//! [`SETTINGS`] is the one definition of every setting: the tests hold the parser, the VS Code
+//! extension's `package.json` and the settings tables of both READMEs to it
+//! (`UPDATE_SETTINGS=1 cargo test -p gitops-ls --lib config` rewrites the latter three).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::schema::ValidationOptions;
 use crate::schema::store::StoreSettings;
 use crate::yaml::Severity;
 
-/// One setting the server reads, as the editor sends it: the contract that the extension's
-/// `package.json` and the README's table are tested against.
-pub struct SettingDef {
-    /// Dotted key under the `gitops-ls` section.
-    pub key: &'static str,
-    /// JSON types the setting takes.
-    pub types: &'static [&'static str],
-    /// The default, as JSON: sending it must change nothing.
-    pub default: &'static str,
-    /// A value other than the default, as JSON: sending it must change what the server uses.
-    pub example: &'static str,
-}
-
-/// Every setting of the `gitops-ls` section the server reads.
-pub const SETTINGS: &[SettingDef] = &[
-    SettingDef { key: "kubernetesVersion", types: &["string"], default: r#""""#, example: r#""1.30""# },
-    SettingDef { key: "maxFileSizeMb", types: &["number"], default: "20", example: "5" },
-    SettingDef { key: "offline", types: &["boolean"], default: "false", example: "true" },
-    SettingDef { key: "schemas.locations", types: &["array"], default: "[]", example: r#"["/schemas"]"# },
-    SettingDef { key: "schemas.crdCatalog", types: &["string"], default: r#""""#, example: r#""/catalog""# },
-    SettingDef {
-        key: "schemas.onlineCatalog",
-        types: &["string", "null"],
-        default: "null",
-        example: r#""https://example.com/catalog""#,
-    },
-    SettingDef { key: "schemas.associations", types: &["object"], default: "{}", example: r#"{"*.yaml": "/s.json"}"# },
-    SettingDef {
-        key: "validation.unknownKindSeverity",
-        types: &["string"],
-        default: r#""warning""#,
-        example: r#""off""#,
-    },
-    SettingDef { key: "validation.strict", types: &["boolean"], default: "true", example: "false" },
-    SettingDef { key: "images.checkTags", types: &["boolean"], default: "true", example: "false" },
-    SettingDef {
-        key: "images.insecureRegistries",
-        types: &["array"],
-        default: "[]",
-        example: r#"["registry.lan:5000"]"#,
-    },
-    SettingDef { key: "images.cacheTtlSeconds", types: &["integer"], default: "3600", example: "60" },
-    SettingDef { key: "images.completionTimeoutMs", types: &["integer"], default: "300", example: "1000" },
-];
-
 /// Default of `maxFileSizeMb`.
 pub const DEFAULT_MAX_FILE_SIZE_MB: u64 = 20;
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// Who reads a setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// The server (every editor sends it).
+    Server,
+    /// The VS Code extension only.
+    Extension,
+}
+
+/// One setting, below the section `gitops-ls`.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting {
+    /// Dotted name, e.g. `schemas.locations`.
+    pub key: &'static str,
+    /// JSON types of the value (`null` for "unset").
+    pub types: &'static [&'static str],
+    /// The type of array items or of an object's values.
+    pub items: Option<&'static str>,
+    /// The default, as JSON.
+    pub default: &'static str,
+    /// How the tables show the default when the JSON says little (`""` for "none").
+    pub default_doc: Option<&'static str>,
+    /// The only values allowed.
+    pub values: &'static [&'static str],
+    pub minimum: Option<u32>,
+    /// VS Code's scope, when not the default `window`.
+    pub scope: Option<&'static str>,
+    pub reader: Reader,
+    /// Markdown, one paragraph.
+    pub description: &'static str,
+}
+
+const fn setting(key: &'static str, types: &'static [&'static str], default: &'static str) -> Setting {
+    Setting {
+        key,
+        types,
+        items: None,
+        default,
+        default_doc: None,
+        values: &[],
+        minimum: None,
+        scope: None,
+        reader: Reader::Server,
+        description: "",
+    }
+}
+
+/// Every setting, in the order the tables list them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        default_doc: Some("the embedded version"),
+        description: "Validate built-in kinds against this Kubernetes version (e.g. `1.31`) instead of the embedded schemas' version; its schemas are loaded from `schemas.locations` and cached on disk. A version that cannot be loaded is an error on each resource, never a silent fallback. Empty: the embedded version.",
+        ..setting("kubernetesVersion", &["string"], r#""""#)
+    },
+    Setting {
+        minimum: Some(0),
+        description: "Documents larger than this (in MB; fractions round up) get one `file-too-large` warning and only the outline and folding: no validation, hover, completion or quick fixes.",
+        ..setting("maxFileSizeMb", &["number"], "20")
+    },
+    Setting {
+        description: "Never download schemas (modeline and `schemas.associations` URLs, the online CRD catalog, other Kubernetes versions); what is cached on disk is still used.",
+        ..setting("offline", &["boolean"], "false")
+    },
+    Setting {
+        items: Some("string"),
+        default_doc: Some("kubeconform's public mirror"),
+        description: "Where the schemas of another `kubernetesVersion` come from, tried in order; used only when `kubernetesVersion` differs from the embedded version. Each is a directory or URL in kubeconform's layout (`v{version}-standalone-strict/{kind}-{first label of the group}-{version}.json`, e.g. `deployment-apps-v1.json`) or a full template ending in `json` with kubeconform's variables. Empty: kubeconform's public mirror (yannh/kubernetes-json-schema on GitHub).",
+        ..setting("schemas.locations", &["array"], "[]")
+    },
+    Setting {
+        default_doc: Some("none"),
+        description: "A directory (not a URL) of CRD schemas in the CRDs-catalog layout `{group}/{kind}_{version}.json`, for custom kinds; a CRD in the repository wins over it, it wins over the bundled CRD schemas. Empty: none.",
+        ..setting("schemas.crdCatalog", &["string"], r#""""#)
+    },
+    Setting {
+        default_doc: Some("datreeio/CRDs-catalog on GitHub"),
+        description: "Base URL of an online CRD catalog in the `{group}/{kind}_{version}.json` layout, for custom kinds that neither the repository, `schemas.crdCatalog` nor the bundled schemas cover; downloaded in the background and cached on disk. Unset: datreeio/CRDs-catalog on GitHub; `\"\"`: none.",
+        ..setting("schemas.onlineCatalog", &["string", "null"], "null")
+    },
+    Setting {
+        items: Some("string"),
+        description: "File glob → schema file or URL, e.g. `{\"**/values*.yaml\": \"./values.schema.json\"}`: matching files are validated against that schema instead of by `apiVersion`/`kind` (a modeline in the document still wins). `*` stays within a path segment, `**` crosses them, a glob without `/` matches the file name; a relative schema path is taken from the file's directory.",
+        ..setting("schemas.associations", &["object"], "{}")
+    },
+    Setting {
+        values: &["error", "warning", "information", "hint", "off"],
+        description: "Severity of the diagnostic for a resource whose kind has no known schema. A kind missing from a built-in API group is reported even with `off`, as an error.",
+        ..setting("validation.unknownKindSeverity", &["string"], r#""warning""#)
+    },
+    Setting {
+        description: "Fields the schema does not define are errors, as with the API server's strict field validation; `false` makes them warnings.",
+        ..setting("validation.strict", &["boolean"], "true")
+    },
+    Setting {
+        description: "Ask registries whether image tags exist (in the background; never blocks typing).",
+        ..setting("images.checkTags", &["boolean"], "true")
+    },
+    Setting {
+        items: Some("string"),
+        description: "Registries (`host[:port]`) reached over plain HTTP instead of HTTPS; localhost always is. This does not turn off certificate checks: HTTPS registries are always verified against the system's trust store.",
+        ..setting("images.insecureRegistries", &["array"], "[]")
+    },
+    Setting {
+        minimum: Some(0),
+        description: "How long registry answers (tag lists, image details) are kept, in seconds; tag lists also on disk.",
+        ..setting("images.cacheTtlSeconds", &["integer"], "3600")
+    },
+    Setting {
+        minimum: Some(0),
+        description: "How long image tag completion waits for a registry before answering from the cache, marked incomplete, in milliseconds.",
+        ..setting("images.completionTimeoutMs", &["integer"], "300")
+    },
+    Setting {
+        values: &["error", "warn", "info", "debug", "trace"],
+        reader: Reader::Extension,
+        description: "Server log level, shown in the gitops-ls output channel; the extension starts the server with it in `GITOPS_LS_LOG`, so changing it restarts the server.",
+        ..setting("log.level", &["string"], r#""info""#)
+    },
+    Setting {
+        scope: Some("machine-overridable"),
+        reader: Reader::Extension,
+        description: "Path to a `gitops-ls` binary (`~` and `${workspaceFolder}` are expanded; a relative path is taken from the first workspace folder). Empty: `$GITOPS_LS_PATH`, then the binary bundled with the extension.",
+        ..setting("server.path", &["string"], r#""""#)
+    },
+    Setting {
+        values: &["off", "messages", "verbose"],
+        reader: Reader::Extension,
+        description: "Trace the LSP messages between VS Code and the server in the output channel.",
+        ..setting("trace.server", &["string"], r#""off""#)
+    },
+];
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Settings {
     pub kubernetes_version: Option<String>,
@@ -69,7 +160,6 @@ pub struct Settings {
     pub schemas: SchemaSettings,
     pub validation: ValidationSettings,
     pub images: ImageSettings,
-    pub log: LogSettings,
     /// Never download schemas (modeline URLs, the online CRD catalog, other Kubernetes versions).
     pub offline: bool,
 }
@@ -82,13 +172,12 @@ impl Default for Settings {
             schemas: SchemaSettings::default(),
             validation: ValidationSettings::default(),
             images: ImageSettings::default(),
-            log: LogSettings::default(),
             offline: false,
         }
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SchemaSettings {
     pub locations: Vec<String>,
@@ -98,7 +187,7 @@ pub struct SchemaSettings {
     pub online_catalog: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ValidationSettings {
     /// `error`, `warning`, `information`, `hint` or `off`.
@@ -112,7 +201,7 @@ impl Default for ValidationSettings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ImageSettings {
     pub check_tags: bool,
@@ -130,12 +219,6 @@ impl Default for ImageSettings {
             completion_timeout_ms: 300,
         }
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct LogSettings {
-    pub level: Option<String>,
 }
 
 /// `$XDG_CACHE_HOME/gitops-ls/<what>` (or `~/.cache/gitops-ls/<what>`): downloads kept across runs.
@@ -164,17 +247,15 @@ impl Settings {
             s.max_file_size_mb = mb.ceil().min(u64::MAX as f64) as u64;
         }
         if let Some(x) = map.get("schemas").and_then(|x| serde_json::from_value::<SchemaSettings>(x.clone()).ok()) {
-            // An empty text field in an editor's settings UI means "not set".
-            s.schemas = SchemaSettings { crd_catalog: x.crd_catalog.clone().filter(|c| !c.trim().is_empty()), ..x };
+            // `""` is the extension's "none", not the current directory.
+            let crd_catalog = x.crd_catalog.clone().filter(|c| !c.trim().is_empty());
+            s.schemas = SchemaSettings { crd_catalog, ..x };
         }
         if let Some(x) = map.get("validation").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.validation = x;
         }
         if let Some(x) = map.get("images").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.images = x;
-        }
-        if let Some(x) = map.get("log").and_then(|x| serde_json::from_value(x.clone()).ok()) {
-            s.log = x;
         }
         if let Some(Value::Bool(b)) = map.get("offline") {
             s.offline = *b;
@@ -227,68 +308,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Settings the VS Code extension uses itself (they never reach the server's analysis).
-    const CLIENT_ONLY: &[&str] = &["log.level", "server.path", "trace.server"];
-
-    fn nested(key: &str, value: Value) -> Value {
-        key.rsplit('.').fold(value, |inner, part| json!({ part: inner }))
-    }
-
-    fn parse(text: &str) -> Value {
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-
-    /// Each defined setting is read by the parser: its default changes nothing, another value
-    /// changes the settings.
-    #[test]
-    fn every_defined_setting_is_read_with_its_default() {
-        for def in SETTINGS {
-            let default = Settings::from_json(&nested(def.key, parse(def.default)));
-            assert_eq!(default, Settings::default(), "{}: the default {} is not the default", def.key, def.default);
-            let other = Settings::from_json(&nested(def.key, parse(def.example)));
-            assert_ne!(other, Settings::default(), "{}: {} is not read", def.key, def.example);
-        }
-    }
-
-    /// The extension contributes exactly the server's settings (plus its own), with the same
-    /// types, and defaults that mean the server's defaults.
-    #[test]
-    fn the_extension_and_the_readme_match_the_definition() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let package: Value = parse(&std::fs::read_to_string(root.join("vscode-extension/package.json")).unwrap());
-        let props = package["contributes"]["configuration"]["properties"].as_object().expect("properties");
-        let mut contributed: Vec<&str> = props.keys().filter_map(|k| k.strip_prefix("gitops-ls.")).collect();
-        contributed.retain(|k| !CLIENT_ONLY.contains(k));
-        contributed.sort();
-        let mut defined: Vec<&str> = SETTINGS.iter().map(|d| d.key).collect();
-        defined.sort();
-        assert_eq!(contributed, defined, "package.json settings differ from config::SETTINGS");
-        for def in SETTINGS {
-            let prop = &props[&format!("gitops-ls.{}", def.key)];
-            let types: Vec<&str> = match &prop["type"] {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-                other => panic!("{}: type {other}", def.key),
-            };
-            assert_eq!(types, def.types, "{}: type", def.key);
-            let from_package = Settings::from_json(&nested(def.key, prop["default"].clone()));
-            assert_eq!(
-                from_package,
-                Settings::default(),
-                "{}: package.json default {} differs",
-                def.key,
-                prop["default"]
-            );
-        }
-        // The README's settings table lists the same settings.
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-        let table = &readme[readme.find("### Settings").expect("a Settings section")..];
-        let table = &table[..table[4..].find("\n## ").map_or(table.len(), |i| i + 4)];
-        let mut listed: Vec<&str> = table.lines().filter_map(|l| l.strip_prefix("| `")?.split('`').next()).collect();
-        listed.sort();
-        assert_eq!(listed, defined, "README settings table differs from config::SETTINGS");
-    }
-
     #[test]
     fn reads_the_extension_shape_and_survives_bad_values() {
         let s = Settings::from_json(&json!({"gitops-ls": {
@@ -313,3 +332,7 @@ mod tests {
         assert_eq!(Settings::from_json(&json!({"maxFileSizeMb": "big"})).max_file_size_mb, 20);
     }
 }
+
+#[cfg(test)]
+#[path = "config_contract_tests.rs"]
+mod contract_tests;
