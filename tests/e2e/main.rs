@@ -420,8 +420,12 @@ fn workspace_crds_patches_and_settings() {
         "workspace/didChangeConfiguration",
         json!({"settings": {"gitops-ls": {"validation": {"unknownKindSeverity": "error"}}}}),
     );
+    // Other re-validations (a schema lookup that settles) may publish in between: wait for the
+    // answer that carries the new setting.
     let (_, n) = server.await_notification("unknown-kind after the settings change", before, |n| {
-        n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == unknown_uri.as_str()
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == unknown_uri.as_str()
+            && n["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
     });
     assert_eq!(n["diagnostics"][0]["code"], "unknown-kind");
     assert_eq!(n["diagnostics"][0]["severity"], 1);
