@@ -1,8 +1,6 @@
 //! The layering rule, checked: a module may use only modules of lower layers (and its own).
 //! Test code is exempt: it may drive a lower layer through a higher one.
 
-use std::path::Path;
-
 /// Bottom to top. Modules of one layer do not use each other, except where listed in
 /// [`SAME_LAYER`]. The edges (`lsp`, `cli`) are the top and never use each other.
 const LAYERS: &[&[&str]] = &[
@@ -78,39 +76,28 @@ fn used_modules(code: &str) -> Vec<String> {
 
 #[test]
 fn no_module_uses_a_higher_layer() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("server/src");
     let mut violations = Vec::new();
     let mut checked = 0;
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
+    for (rel, text) in crate::test_util::crate_sources() {
+        let name = rel.to_string_lossy();
+        if name.ends_with("tests.rs") || name.contains("/tests/") {
+            continue;
+        }
+        let module = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let Some(own) = layer(&module) else { continue };
+        checked += 1;
+        let code = production_code(&text);
+        let pure = own <= layer(PURE_UP_TO).unwrap() && module != "vfs";
+        if pure && !IO_EXCEPTIONS.contains(&name.as_ref()) {
+            for marker in IO_MARKERS.iter().filter(|m| code.contains(*m)) {
+                violations.push(format!("{name}: {module} is pure but uses {marker}"));
             }
-            let rel = path.strip_prefix(&src).unwrap();
-            let name = rel.to_string_lossy();
-            if !name.ends_with(".rs") || name.ends_with("tests.rs") || name.contains("/tests/") {
-                continue;
-            }
-            let module =
-                rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
-            let Some(own) = layer(&module) else { continue };
-            checked += 1;
-            let code = production_code(&std::fs::read_to_string(&path).unwrap());
-            let pure = own <= layer(PURE_UP_TO).unwrap() && module != "vfs";
-            if pure && !IO_EXCEPTIONS.contains(&name.as_ref()) {
-                for marker in IO_MARKERS.iter().filter(|m| code.contains(*m)) {
-                    violations.push(format!("{name}: {module} is pure but uses {marker}"));
-                }
-            }
-            for used in used_modules(&code) {
-                let Some(theirs) = layer(&used) else { continue };
-                let allowed = used == module || theirs < own || SAME_LAYER.contains(&(module.as_str(), used.as_str()));
-                if !allowed {
-                    violations.push(format!("{name}: {module} uses crate::{used}"));
-                }
+        }
+        for used in used_modules(&code) {
+            let Some(theirs) = layer(&used) else { continue };
+            let allowed = used == module || theirs < own || SAME_LAYER.contains(&(module.as_str(), used.as_str()));
+            if !allowed {
+                violations.push(format!("{name}: {module} uses crate::{used}"));
             }
         }
     }

@@ -17,7 +17,7 @@ pub use symbols::*;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::schema::{SchemaStore, ValidationOptions, validate_document, validate_file};
+use crate::schema::{SchemaStore, ValidationOptions, validate_document};
 use crate::yaml::{Diagnostic, Node, ParsedDocument, TextSource, YamlFile};
 use images::{ImageSite, ImageTags};
 
@@ -27,16 +27,6 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Kubernetes resources found (documents, or `List` items, with `apiVersion` and `kind`).
     pub resources: usize,
-}
-
-/// YAML problems and schema validation, without images (tests and callers that need no
-/// cache).
-pub fn analyze(file: &YamlFile, store: &SchemaStore, opts: &ValidationOptions) -> Analysis {
-    let mut diagnostics = file.diagnostics();
-    let validation = validate_file(file, store, opts);
-    diagnostics.extend(validation.diagnostics);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Analysis { diagnostics, resources: validation.resources }
 }
 
 /// What a file's results depend on besides its text.

@@ -221,33 +221,23 @@ mod tests {
     /// Every code the sources report is known, so naming it in a comment is not warned about.
     #[test]
     fn known_codes_cover_every_code_in_the_sources() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("server/src");
-        let mut stack = vec![root];
         let mut missing = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let patterns =
             ["Severity::Error, \"", "Severity::Warning, \"", "Severity::Information, \"", "Severity::Hint, \""];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let name = path.file_name().unwrap().to_string_lossy().to_string();
-                if !name.ends_with(".rs") || name.contains("test") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                for p in patterns {
-                    for (i, _) in squeezed.match_indices(p) {
-                        let code: String = squeezed[i + p.len()..].chars().take_while(|&c| c != '"').collect();
-                        if !KNOWN_CODES.contains(&code.as_str()) {
-                            missing.push(format!("{name}: {code}"));
-                        }
-                        seen.insert(code);
+        for (path, text) in crate::test_util::crate_sources() {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.contains("test") {
+                continue;
+            }
+            let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            for p in patterns {
+                for (i, _) in squeezed.match_indices(p) {
+                    let code: String = squeezed[i + p.len()..].chars().take_while(|&c| c != '"').collect();
+                    if !KNOWN_CODES.contains(&code.as_str()) {
+                        missing.push(format!("{name}: {code}"));
                     }
+                    seen.insert(code);
                 }
             }
         }

@@ -80,7 +80,16 @@ fn whole_pipeline(text: String, path: &'static str) -> (YamlFile, Vec<Diagnostic
         let store = SchemaStore::new();
         store.set_custom_kinds("crds.yaml", workspace::crd_kinds(&file, "crds.yaml", |_| 1));
         let opts = ValidationOptions { path: Some(path.into()), ..Default::default() };
-        let diagnostics = analysis::analyze(&file, &store, &opts).diagnostics;
+        let cx = analysis::Context {
+            store: &store,
+            opts: &opts,
+            tags: &analysis::images::NoTags,
+            check_tags: false,
+            epoch: 0,
+            kind_revision: &|_| 0,
+            cancelled: &|| false,
+        };
+        let diagnostics = analysis::analyze_file(&file, text.as_str(), &cx, None).analysis.diagnostics;
         analysis::document_symbols(&file);
         analysis::folding_ranges(&file);
         analysis::images::image_sites(&file, text.as_str());
