@@ -9,6 +9,7 @@ mod limits;
 mod liveness;
 mod parity;
 mod protocol;
+mod repository;
 mod workspace_fs;
 
 use harness::{Server, insert, range};

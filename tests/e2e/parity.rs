@@ -117,7 +117,13 @@ fn the_server_and_check_agree_on_every_fixture_repository() {
     let base = repo_root();
     let mut compared = 0;
     let mut with_findings = 0;
-    for rel in ["examples", "tests/fixtures/gitops", "tests/fixtures/modelines", "tests/fixtures/crds"] {
+    for rel in [
+        "examples",
+        "tests/fixtures/gitops",
+        "tests/fixtures/modelines",
+        "tests/fixtures/crds",
+        "tests/fixtures/repository",
+    ] {
         let root = base.join(rel);
         let mut files = Vec::new();
         yaml_files(&root, &mut files);

@@ -9,6 +9,7 @@ mod pipeline;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use output::{Format, Style, Summary, severity_name, write_report};
@@ -302,6 +303,18 @@ pub struct Finding {
     pub end_line: usize,
     pub end_column: usize,
     pub diagnostic: Diagnostic,
+    /// Where the diagnostic's related places are (1-based, character columns).
+    pub related: Vec<RelatedFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedFinding {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: String,
 }
 
 #[derive(Debug)]
@@ -351,9 +364,11 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
         panic_if(path, false);
         check_file(path, &store, &repo, images.as_ref(), limit)
     };
+    let mut summaries: Vec<(PathBuf, FileSummary)> = Vec::new();
     pipeline::for_each_file(&opts.paths, work, |event| match event {
-        Event::Done(_, report) => {
+        Event::Done(path, (report, summary)) => {
             outcome.reports.push(report);
+            summaries.extend(summary.map(|s| (path, s)));
             checked(outcome.reports.len());
         }
         Event::Failed(path, message) => {
@@ -383,7 +398,84 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
             outcome.internal_failure(i, &message);
         }
     }
+    repository_findings(&mut outcome, &opts.paths, repo, summaries, limit);
     outcome
+}
+
+/// The third step: what the repository as a whole says about each file (Kustomize paths,
+/// duplicates, references), from the summaries the second pass made. Only files with such
+/// findings, and the files they point at, are read again.
+fn repository_findings(
+    outcome: &mut Outcome,
+    paths: &[PathBuf],
+    mut repo: RepoIndex,
+    summaries: Vec<(PathBuf, FileSummary)>,
+    limit: u64,
+) {
+    let mut roots: Vec<PathBuf> = paths.iter().flat_map(|p| vfs::repository_roots(&absolute(p))).collect();
+    roots.sort();
+    roots.dedup();
+    repo.set_roots(roots);
+    let mut own = std::collections::HashMap::new();
+    for (path, summary) in summaries {
+        let abs = absolute(&path);
+        own.insert(path, Arc::new(summary.clone()));
+        repo.update(abs, summary);
+    }
+    let disk = |p: &Path| {
+        let meta = std::fs::metadata(p).ok()?;
+        Some(if meta.is_dir() { index::cross::PathKind::Dir } else { index::cross::PathKind::File })
+    };
+    let mut texts: std::collections::HashMap<PathBuf, Option<(String, LineIndex)>> = Default::default();
+    let mut text_of = |p: &Path| -> Option<(String, LineIndex)> {
+        texts
+            .entry(p.to_path_buf())
+            .or_insert_with(|| {
+                let text = vfs::read_text(p, limit).ok()?;
+                let lines = LineIndex::new(&text);
+                Some((text, lines))
+            })
+            .clone()
+    };
+    let position = |text: &str, lines: &LineIndex, offset: usize| {
+        let p = lines.line_col(text, offset, Encoding::Chars);
+        (p.line + 1, p.col + 1)
+    };
+    for report in &mut outcome.reports {
+        let Some(summary) = own.get(&report.path) else { continue };
+        let found = index::cross::diagnostics(&repo, &absolute(&report.path), summary, &disk, true);
+        if found.is_empty() {
+            continue;
+        }
+        let Some((text, lines)) = text_of(&report.path) else { continue };
+        // Related places are written the way the file's own path is.
+        let absolute_paths = report.path.is_absolute();
+        let file = YamlFile::parse(text.as_str());
+        let found = analysis::suppress::suppress(&file, found, |o| lines.line_of(o));
+        for d in found {
+            let (line, column) = position(&text, &lines, d.span.start);
+            let (end_line, end_column) = position(&text, &lines, d.span.end);
+            let related = d
+                .related
+                .iter()
+                .filter_map(|r| {
+                    let (t, l) = text_of(&r.path)?;
+                    let (line, column) = position(&t, &l, r.span.start);
+                    let (end_line, end_column) = position(&t, &l, r.span.end);
+                    let path = if absolute_paths { r.path.clone() } else { display_relative(&r.path) };
+                    Some(RelatedFinding { path, line, column, end_line, end_column, message: r.message.clone() })
+                })
+                .collect();
+            report.findings.push(Finding { line, column, end_line, end_column, diagnostic: d, related });
+        }
+        report.findings.sort_by_key(|f| (f.line, f.column, f.end_line, f.end_column));
+    }
+}
+
+/// An absolute path as relative to the working directory when it is under it.
+fn display_relative(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().map(|d| absolute(&d)).unwrap_or_default();
+    path.strip_prefix(&cwd).map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }
 
 const INTERNAL_ERROR: &str = "internal-error";
@@ -467,11 +559,11 @@ fn check_file(
     repo: &RepoIndex,
     images: Option<&ImageChecker>,
     limit: u64,
-) -> FileReport {
+) -> (FileReport, Option<FileSummary>) {
     let report = |findings, resources| FileReport { path: path.to_path_buf(), findings, resources };
     let text = match vfs::read_text(path, limit) {
         Ok(text) => text,
-        Err(e) => return report(vec![read_finding(&e)], 0),
+        Err(e) => return (report(vec![read_finding(&e)], 0), None),
     };
     let file = YamlFile::parse(text.as_str());
     let tags: (&dyn ImageTags, bool) = match images {
@@ -488,7 +580,10 @@ fn check_file(
         ..Default::default()
     };
     let (findings, resources) = findings_for(&text, &file, store, &opts, tags);
-    report(findings, resources)
+    // CRDs were learned by the first pass; lines are not needed for what is summarized here.
+    let mut summary = index::summarize(Some(&absolute(path)), "", &file, |_| 0);
+    summary.crds = repo.get(&absolute(path)).map(|s| s.crds.clone()).unwrap_or_default();
+    (report(findings, resources), Some(summary))
 }
 
 fn read_finding(e: &ReadError) -> Finding {
@@ -556,6 +651,7 @@ fn whole_file(message: String, code: &'static str) -> Finding {
         end_line: 1,
         end_column: 1,
         diagnostic: Diagnostic::new(Default::default(), Severity::Error, code, message),
+        related: Vec::new(),
     }
 }
 
@@ -596,7 +692,7 @@ fn findings_for(
         .map(|d| {
             let (line, column) = position(d.span.start);
             let (end_line, end_column) = position(d.span.end);
-            Finding { line, column, end_line, end_column, diagnostic: d }
+            Finding { line, column, end_line, end_column, diagnostic: d, related: Vec::new() }
         })
         .collect();
     (findings, analysis.resources)

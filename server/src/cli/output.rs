@@ -181,6 +181,14 @@ fn write_json(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -
                     "severity": severity_name(f.diagnostic.severity),
                     "code": f.diagnostic.code,
                     "message": f.diagnostic.message,
+                    "related": f.related.iter().map(|r| serde_json::json!({
+                        "path": r.path.display().to_string(),
+                        "line": r.line,
+                        "column": r.column,
+                        "endLine": r.end_line,
+                        "endColumn": r.end_column,
+                        "message": r.message,
+                    })).collect::<Vec<_>>(),
                 })
             })
         })
@@ -235,6 +243,13 @@ pub fn rule_description(code: &str) -> &'static str {
         "image-policy-marker" => "A Flux `$imagepolicy` marker is malformed.",
         "schema-load" => "A schema could not be loaded.",
         "ignore-comment" => "An ignore comment names a code gitops-ls does not report.",
+        "kustomize-missing-path" => "A kustomization names a file or directory that does not exist or cannot be built.",
+        "kustomize-tag-and-digest" => "A kustomization image entry sets both newTag and digest.",
+        "kustomize-image-unused" => "A kustomization image entry matches no container image of its build.",
+        "patch-target-not-found" => "A patch targets no object of its kustomization's resources.",
+        "duplicate-object" => "The same object (group, kind, namespace, name) is defined twice in one build.",
+        "reference-not-found" => "An object refers by name to something the repository does not define.",
+        "flux-path-missing" => "A Flux Kustomization applies a directory that does not exist in this repository.",
         _ => "A problem found by gitops-ls.",
     }
 }
@@ -245,6 +260,16 @@ fn sarif_level(s: Severity) -> &'static str {
         Severity::Warning => "warning",
         Severity::Information | Severity::Hint => "note",
     }
+}
+
+/// A SARIF region; an empty range is widened to one character, as viewers require.
+fn region(line: usize, column: usize, end_line: usize, end_column: usize) -> serde_json::Value {
+    serde_json::json!({
+        "startLine": line,
+        "startColumn": column,
+        "endLine": end_line,
+        "endColumn": end_column.max(if end_line == line { column + 1 } else { 1 }),
+    })
 }
 
 /// SARIF 2.1.0, paths relative to where `check` ran so code scanning maps them to the repository.
@@ -273,7 +298,24 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<
             let uri = uri.trim_start_matches("./").to_string();
             let rules = &rules;
             r.findings.iter().map(move |f| {
+                let related: Vec<serde_json::Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rel)| {
+                        let uri = rel.path.to_string_lossy().replace('\\', "/");
+                        serde_json::json!({
+                            "id": i,
+                            "message": { "text": rel.message },
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": uri.trim_start_matches("./"), "uriBaseId": "%SRCROOT%" },
+                                "region": region(rel.line, rel.column, rel.end_line, rel.end_column),
+                            }
+                        })
+                    })
+                    .collect();
                 serde_json::json!({
+                    "relatedLocations": related,
                     "ruleId": f.diagnostic.code,
                     "ruleIndex": rules[f.diagnostic.code],
                     "level": sarif_level(f.diagnostic.severity),
@@ -281,12 +323,7 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" },
-                            "region": {
-                                "startLine": f.line,
-                                "startColumn": f.column,
-                                "endLine": f.end_line,
-                                "endColumn": f.end_column.max(if f.end_line == f.line { f.column + 1 } else { 1 }),
-                            }
+                            "region": region(f.line, f.column, f.end_line, f.end_column),
                         }
                     }],
                 })
@@ -437,6 +474,7 @@ mod tests {
             end_line: 3,
             end_column: 12,
             diagnostic: Diagnostic::new(Default::default(), sev, code, msg),
+            related: Vec::new(),
         };
         vec![FileReport {
             path: PathBuf::from("./apps/web.yaml"),

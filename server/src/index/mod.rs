@@ -6,15 +6,23 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::k8s::{kustomize, namespace_scope};
 use crate::schema::modeline::{ModelineSchema, find_modeline};
 use crate::schema::{CustomKind, crd_file};
 use crate::yaml::{Node, Span, YamlFile};
 
+pub mod cross;
+pub mod kustomization;
+pub mod refs;
+pub mod units;
+
 #[cfg(test)]
 mod tests;
+
+pub use kustomization::KustomizationSummary;
+pub use refs::{Applies, Implied, Reference};
 
 /// One Kubernetes object a file declares (a document, or an item of a `List`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +33,41 @@ pub struct ObjectSummary {
     pub name: Option<String>,
     /// The object's node, in absolute offsets of the file.
     pub span: Span,
+    /// The `metadata.name` scalar.
+    pub name_span: Option<Span>,
+    pub refs: Vec<Reference>,
+    pub implied: Vec<Implied>,
+    /// Container image names (without tag or digest), for kustomize's `images`.
+    pub images: Vec<String>,
+    /// Directories it makes a GitOps tool apply.
+    pub applies: Vec<Applies>,
+}
+
+impl ObjectSummary {
+    pub fn group(&self) -> &str {
+        refs::group_of(&self.api_version)
+    }
+
+    /// Everything but positions.
+    fn same_content(&self, other: &ObjectSummary) -> bool {
+        self.api_version == other.api_version
+            && self.kind == other.kind
+            && self.namespace == other.namespace
+            && self.name == other.name
+            && self.implied == other.implied
+            && self.images == other.images
+            && self.applies.len() == other.applies.len()
+            && self
+                .applies
+                .iter()
+                .zip(&other.applies)
+                .all(|(a, b)| a.path == b.path && a.this_repository == b.this_repository)
+            && self.refs.len() == other.refs.len()
+            && self.refs.iter().zip(&other.refs).all(|(a, b)| {
+                (&a.group, &a.kind, &a.name, &a.namespace, a.optional)
+                    == (&b.group, &b.kind, &b.name, &b.namespace, b.optional)
+            })
+    }
 }
 
 /// What a kustomization file uses, as absolute paths.
@@ -34,6 +77,8 @@ pub struct KustomizationRefs {
     pub patches: Vec<PathBuf>,
     /// With `namespace:` set: the directories and files whose objects it renames.
     pub namespace_scopes: Vec<PathBuf>,
+    /// What the build does with its inputs.
+    pub build: KustomizationSummary,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -53,9 +98,7 @@ impl FileSummary {
             && self.kustomization == other.kustomization
             && same_crds(&self.crds, &other.crds)
             && self.objects.len() == other.objects.len()
-            && self.objects.iter().zip(&other.objects).all(|(a, b)| {
-                a.api_version == b.api_version && a.kind == b.kind && a.namespace == b.namespace && a.name == b.name
-            })
+            && self.objects.iter().zip(&other.objects).all(|(a, b)| a.same_content(b))
     }
 }
 
@@ -94,6 +137,7 @@ pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: im
         summary.kustomization = Some(KustomizationRefs {
             patches: kustomize::patch_paths(file).iter().map(|p| kustomize::join_normalized(dir, p)).collect(),
             namespace_scopes: namespace_scope::namespace_scopes(path, file),
+            build: kustomization::summarize(path, file),
         });
     }
     summary
@@ -104,13 +148,45 @@ fn object(node: &Node, start: usize) -> Option<ObjectSummary> {
     let api_version = text(node.get("apiVersion"))?;
     let kind = text(node.get("kind"))?;
     let metadata = node.get("metadata");
+    let name_node = metadata.and_then(|m| m.get("name"));
+    let group = refs::group_of(&api_version);
     Some(ObjectSummary {
+        refs: refs::references(group, &kind, node, start),
+        implied: refs::implied(group, &kind, node),
+        images: image_names(node),
+        applies: refs::applies(group, &kind, node, start),
+        namespace: text(metadata.and_then(|m| m.get("namespace"))),
+        name: text(name_node),
+        name_span: name_node.filter(|n| n.as_str().is_some()).map(|n| n.span.shift(start)),
+        span: node.span.shift(start),
         api_version,
         kind,
-        namespace: text(metadata.and_then(|m| m.get("namespace"))),
-        name: text(metadata.and_then(|m| m.get("name"))),
-        span: node.span.shift(start),
     })
+}
+
+/// The names of the images an object runs: every `image:` string in it, without tag or
+/// digest (kustomize's `images` match on that name).
+fn image_names(node: &Node) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in node.descendants() {
+        for e in n.entries() {
+            let Some(image) = e.value.as_str().filter(|_| e.key.as_str() == Some("image")) else { continue };
+            let name = image_name(image);
+            if !name.is_empty() && !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `registry:5000/app:1.2@sha256:…` → `registry:5000/app`.
+pub fn image_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(i) if !image[i..].contains('/') => &image[..i],
+        _ => image,
+    }
 }
 
 /// What an index update changed, for deciding what to check again.
@@ -130,6 +206,10 @@ pub struct RepoIndex {
     /// Derived from the kustomization summaries, rebuilt when one changes.
     patches: Arc<HashSet<PathBuf>>,
     namespace_scopes: Arc<Vec<PathBuf>>,
+    /// The repositories' root directories: where GitOps tools' paths start.
+    roots: Arc<Vec<PathBuf>>,
+    /// Units and their findings, built on first use after a change.
+    derived: OnceLock<Arc<units::Derived>>,
 }
 
 impl RepoIndex {
@@ -141,6 +221,7 @@ impl RepoIndex {
             crds: !same_crds(previous.map_or(&[][..], |p| &p.crds), &summary.crds),
         };
         self.files.insert(path, Arc::new(summary));
+        self.derived = OnceLock::new();
         if change.references {
             self.rebuild_references();
         }
@@ -151,6 +232,7 @@ impl RepoIndex {
     pub fn remove(&mut self, path: &Path) -> Change {
         let Some(previous) = self.files.remove(path) else { return Change::default() };
         let change = Change { references: previous.kustomization.is_some(), crds: !previous.crds.is_empty() };
+        self.derived = OnceLock::new();
         if change.references {
             self.rebuild_references();
         }
@@ -184,6 +266,28 @@ impl RepoIndex {
     /// objects are placeholders that the build replaces.
     pub fn in_namespace_scope(&self, path: &Path) -> bool {
         namespace_scope::in_namespace_scope(&self.namespace_scopes, path)
+    }
+
+    /// Sets the repository roots (workspace folders, or the git top level of what `check` runs on).
+    pub fn set_roots(&mut self, roots: Vec<PathBuf>) {
+        if *self.roots != roots {
+            self.roots = Arc::new(roots);
+            self.derived = OnceLock::new();
+        }
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Every file with its summary.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &Arc<FileSummary>)> {
+        self.files.iter().map(|(p, s)| (p.as_path(), s))
+    }
+
+    /// The build units and their findings for this state of the index.
+    pub fn derived(&self) -> Arc<units::Derived> {
+        Arc::clone(self.derived.get_or_init(|| Arc::new(units::Derived::build(self))))
     }
 
     /// Every object of the repository with the file declaring it.

@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::yaml::YamlFile;
@@ -73,4 +73,103 @@ fn crd_changes_are_reported_and_positions_alone_are_not_content() {
     assert!(index.update("/r/crd.yaml".into(), summary("/r/crd.yaml", &renamed)).crds);
     assert!(index.remove(Path::new("/r/crd.yaml")).crds);
     assert!(index.is_empty());
+}
+
+fn repo(files: &[(&str, &str)]) -> RepoIndex {
+    let mut index = RepoIndex::default();
+    index.set_roots(vec![PathBuf::from("/r")]);
+    for (path, text) in files {
+        index.update(PathBuf::from(path), summary(path, text));
+    }
+    index
+}
+
+fn codes(index: &RepoIndex, path: &str) -> Vec<&'static str> {
+    let own = index.get(Path::new(path)).unwrap().clone();
+    let disk = |p: &Path| index.get(p).map(|_| cross::PathKind::File);
+    cross::diagnostics(index, Path::new(path), &own, &disk, true).iter().map(|d| d.code).collect()
+}
+
+const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: _}\n";
+
+#[test]
+fn overlays_render_their_own_identities_and_are_not_duplicates_of_each_other() {
+    let index = repo(&[
+        ("/r/base/kustomization.yaml", "resources: [svc.yaml, ns.yaml]\n"),
+        ("/r/base/svc.yaml", SERVICE),
+        ("/r/base/ns.yaml", NAMESPACE),
+        ("/r/a/kustomization.yaml", "namespace: a\nnamePrefix: x-\nresources: [../base]\n"),
+        ("/r/b/kustomization.yaml", "namespace: b\nresources: [../base]\n"),
+    ]);
+    assert_eq!(codes(&index, "/r/base/svc.yaml"), Vec::<&str>::new());
+    let derived = index.derived();
+    let mut ids: Vec<(String, Option<String>, Option<String>)> = derived
+        .rendered(Path::new("/r/base/svc.yaml"), 0)
+        .into_iter()
+        .chain(derived.rendered(Path::new("/r/base/ns.yaml"), 0))
+        .map(|(_, m)| (m.kind.clone(), m.namespace.clone(), m.name.clone()))
+        .collect();
+    ids.sort();
+    let id = |k: &str, ns: Option<&str>, n: &str| (k.to_string(), ns.map(str::to_string), Some(n.to_string()));
+    // The placeholder Namespace takes each overlay's name; prefixes do not touch it.
+    assert_eq!(
+        ids,
+        [
+            id("Namespace", None, "a"),
+            id("Namespace", None, "b"),
+            id("Service", Some("a"), "x-web"),
+            id("Service", Some("b"), "web")
+        ]
+    );
+}
+
+#[test]
+fn the_same_object_twice_in_one_build_is_a_duplicate_and_cycles_end() {
+    let index = repo(&[
+        ("/r/app/kustomization.yaml", "namespace: a\nresources: [svc.yaml, other.yaml, ../loop]\n"),
+        ("/r/app/svc.yaml", SERVICE),
+        ("/r/app/other.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: elsewhere}\n"),
+        // A kustomization cycle: kustomize rejects it; here it must only end.
+        ("/r/loop/kustomization.yaml", "resources: [../app]\n"),
+    ]);
+    // Both end up as Service a/web.
+    assert_eq!(codes(&index, "/r/app/other.yaml"), ["duplicate-object"]);
+    assert_eq!(codes(&index, "/r/app/svc.yaml"), ["duplicate-object"]);
+}
+
+#[test]
+fn references_are_judged_only_for_kinds_the_repository_defines() {
+    let deployment = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      serviceAccountName: default
+      containers:
+        - name: c
+          image: nginx
+          envFrom: [{configMapRef: {name: missing}}, {secretRef: {name: from-external-secret}}]
+          env:
+            - name: X
+              valueFrom: {configMapKeyRef: {name: optional-one, key: k, optional: true}}
+";
+    let external = "\
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: es}
+spec: {target: {name: from-external-secret}}
+";
+    let index = repo(&[("/r/app/deploy.yaml", deployment), ("/r/app/es.yaml", external)]);
+    // No ConfigMap anywhere: the kind may come from elsewhere, nothing is said.
+    assert_eq!(codes(&index, "/r/app/deploy.yaml"), Vec::<&str>::new());
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: present}\n";
+    let index = repo(&[("/r/app/deploy.yaml", deployment), ("/r/app/es.yaml", external), ("/r/app/cm.yaml", cm)]);
+    let own = index.get(Path::new("/r/app/deploy.yaml")).unwrap().clone();
+    let found = cross::diagnostics(&index, Path::new("/r/app/deploy.yaml"), &own, &|_: &Path| None, true);
+    let texts: Vec<&str> = found.iter().map(|d| &deployment[d.span.start..d.span.end]).collect();
+    // The ExternalSecret's target, the optional reference and the built-in ServiceAccount are fine.
+    assert_eq!(texts, ["missing"]);
 }

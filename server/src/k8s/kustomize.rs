@@ -4,12 +4,11 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::yaml::{Node, YamlFile};
 
-/// `kustomization.yaml`, `kustomization.yml` or `Kustomization`: the names kustomize looks for.
+/// The names kustomize looks for in a directory, in its order.
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
 pub fn is_kustomization_file(path: &Path) -> bool {
-    matches!(
-        path.file_name().and_then(|n| n.to_str()),
-        Some("kustomization.yaml" | "kustomization.yml" | "Kustomization")
-    )
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| KUSTOMIZATION_FILE_NAMES.contains(&n))
 }
 
 /// Paths (relative to the kustomization's directory, as written) of the files it uses as patches.

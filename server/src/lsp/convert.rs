@@ -86,10 +86,26 @@ pub fn diagnostic(doc: &Document, d: &yaml::Diagnostic) -> lsp::Diagnostic {
     }
 }
 
+/// Where a diagnostic's related places are, for `relatedInformation`.
+pub type Locate<'a> = &'a dyn Fn(&yaml::Related) -> Option<lsp::Location>;
+
+fn with_related(doc: &Document, d: &yaml::Diagnostic, locate: Locate) -> lsp::Diagnostic {
+    let mut out = diagnostic(doc, d);
+    let related: Vec<lsp::DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| Some(lsp::DiagnosticRelatedInformation { location: locate(r)?, message: r.message.clone() }))
+        .collect();
+    if !related.is_empty() {
+        out.related_information = Some(related);
+    }
+    out
+}
+
 /// At most [`MAX_DIAGNOSTICS`], the most severe first, then a note saying how many more.
-pub fn diagnostics(snap: &Snapshot, found: &[yaml::Diagnostic]) -> Vec<lsp::Diagnostic> {
+pub fn diagnostics(snap: &Snapshot, found: &[yaml::Diagnostic], locate: Locate) -> Vec<lsp::Diagnostic> {
     if found.len() <= MAX_DIAGNOSTICS {
-        return found.iter().map(|d| diagnostic(&snap.doc, d)).collect();
+        return found.iter().map(|d| with_related(&snap.doc, d, locate)).collect();
     }
     let rank = |s: Severity| match s {
         Severity::Error => 0,
@@ -101,7 +117,7 @@ pub fn diagnostics(snap: &Snapshot, found: &[yaml::Diagnostic]) -> Vec<lsp::Diag
     kept.sort_by_key(|d| (rank(d.severity), d.span.start));
     kept.truncate(MAX_DIAGNOSTICS);
     kept.sort_by_key(|d| (d.span.start, d.span.end));
-    let mut out: Vec<lsp::Diagnostic> = kept.iter().map(|d| diagnostic(&snap.doc, d)).collect();
+    let mut out: Vec<lsp::Diagnostic> = kept.iter().map(|d| with_related(&snap.doc, d, locate)).collect();
     out.push(lsp::Diagnostic {
         range: lsp::Range::default(),
         severity: Some(lsp::DiagnosticSeverity::INFORMATION),

@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use super::convert::file_path;
 use super::session::{Session, Snapshot};
 use super::transport::Limits;
-use super::workspace::Workspace;
+use super::workspace::{Learned, Workspace, disk_kind};
 use super::{convert, guard};
 use crate::analysis;
 use crate::analysis::images;
@@ -241,9 +241,15 @@ async fn disk_worker(shared: std::sync::Weak<Shared>, mut jobs: tokio::sync::mps
         let work = Arc::clone(&shared);
         let changed = guard::blocking("disk", move || match job {
             // An open document's text wins over the disk.
-            DiskJob::Load(uri, _) | DiskJob::Remove(uri, _) if work.session.is_open(&uri) => false,
-            DiskJob::Load(_, path) => work.workspace.load_from_disk(&work.store, &path),
-            DiskJob::Remove(uri, path) => work.workspace.remove_file(&work.store, &uri, Some(&path)),
+            // An open document's text wins over the disk, but a file appearing or going may
+            // change what its kustomization paths name.
+            DiskJob::Load(uri, _) | DiskJob::Remove(uri, _) if work.session.is_open(&uri) => true,
+            DiskJob::Load(_, path) => work.workspace.load_from_disk(&work.store, &path).content,
+            // Any file (an env file, a directory) may be what a kustomization names.
+            DiskJob::Remove(uri, path) => {
+                work.workspace.remove_file(&work.store, &uri, Some(&path));
+                true
+            }
         })
         .await;
         changed_since_refresh |= matches!(changed, Ok(true));
@@ -350,17 +356,42 @@ impl Shared {
         Some(analysis::suppress::suppress(&snap.yaml, done.analysis.diagnostics, line_of))
     }
 
-    /// Learns CRDs and patch references from an open document; true when other documents'
-    /// validation may have changed.
-    fn learn(&self, snap: &Snapshot) -> bool {
-        // A newer state learns for itself; an older one must not overwrite it.
-        if !self.session.is_current(&snap.uri, snap.seq) {
-            return false;
-        }
+    /// Learns what an open document declares and refers to, and returns its diagnostics from
+    /// the repository around it (computed against its current text, which the index may not
+    /// hold: a keystroke that only moves positions leaves the index alone).
+    fn learn(&self, snap: &Snapshot) -> (Learned, Vec<crate::yaml::Diagnostic>) {
         let path = file_path(&snap.uri);
         let rope = &snap.doc.rope;
         let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
-        self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), &snap.yaml, line_of)
+        let summary = Workspace::summarize(&snap.uri, path.as_deref(), &snap.yaml, line_of);
+        // A newer state learns for itself; an older one must not overwrite it.
+        let learned = if self.session.is_current(&snap.uri, snap.seq) {
+            self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), summary.clone())
+        } else {
+            Learned::default()
+        };
+        let key = Workspace::key(&snap.uri, path.as_deref());
+        let index = self.workspace.index();
+        let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, self.workspace.scanned());
+        if !found.is_empty() {
+            let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes()));
+            found = analysis::suppress::suppress(&snap.yaml, found, line_of);
+        }
+        (learned, found)
+    }
+
+    /// Where a related place is: in an open document as edited, else on disk.
+    fn locate(&self, related: &crate::yaml::Related) -> Option<Location> {
+        let uri = Uri::from_file_path(&related.path)?;
+        let doc = match self.session.document(&uri) {
+            Some(doc) => doc,
+            None => {
+                let text = crate::vfs::read_text(&related.path, self.settings().max_file_bytes() as u64).ok()?;
+                crate::text::Document::new(&text, 0, self.session.encoding())
+            }
+        };
+        let range = doc.range(related.span.start, related.span.end);
+        Some(Location { uri, range: convert::range(range) })
     }
 
     /// Re-validates every open document (after settings or the repository's CRDs changed).
@@ -455,17 +486,23 @@ impl Shared {
         let computed = guard::blocking("diagnostics", move || {
             let snap = shared.session.snapshot(&uri)?;
             let found = shared.analysis_unless_stale(&snap)?;
-            let diagnostics = convert::diagnostics(&snap, &found);
-            Some((snap, diagnostics))
+            // What the file declares for the others is learned before its answer, which
+            // includes what the repository around it says.
+            let (learned, cross) = shared.learn(&snap);
+            let mut all = found.as_ref().clone();
+            all.extend(cross);
+            let diagnostics = convert::diagnostics(&snap, &all, &|r| shared.locate(r));
+            Some((snap, diagnostics, learned))
         })
         .await;
-        let Ok(Some((snap, diagnostics))) = computed else { return };
+        let Ok(Some((snap, diagnostics, learned))) = computed else { return };
         self.publish(&snap.uri, snap.seq, snap.version(), diagnostics).await;
-        // What the file declares for the others comes after its own answer; a change (a CRD
-        // edited, a patch listed) checks the documents it concerns again, this one included.
-        let shared = Arc::clone(&self);
-        if let Ok(true) = guard::blocking("index", move || shared.learn(&snap)).await {
+        // A change (a CRD edited, a patch listed, an object renamed) checks the documents it
+        // concerns again; this one too when its own validation depends on it.
+        if learned.validation {
             self.refresh_all(None);
+        } else if learned.content {
+            self.refresh_all(Some(&snap.uri));
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Workspace {
     /// Revision of each `group/Kind` whose CRDs came or went (see `analysis::Context`).
     kind_revisions: RwLock<HashMap<String, u64>>,
     next_revision: AtomicU64,
+    /// The start-up scan is done: findings about the whole repository mean something.
+    scanned: std::sync::atomic::AtomicBool,
 }
 
 /// The file path behind a `file:` URI.
@@ -50,8 +52,24 @@ impl Default for Workspace {
             index: RwLock::default(),
             kind_revisions: RwLock::default(),
             next_revision: AtomicU64::new(1),
+            scanned: std::sync::atomic::AtomicBool::new(false),
         }
     }
+}
+
+/// What learning a file's summary changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Learned {
+    /// What the file declares or references changed: the repository's findings may differ.
+    pub content: bool,
+    /// CRDs or Kustomize references changed: other documents' validation may differ.
+    pub validation: bool,
+}
+
+/// What is on disk, for the repository's path checks.
+pub fn disk_kind(path: &Path) -> Option<crate::index::cross::PathKind> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(if meta.is_dir() { crate::index::cross::PathKind::Dir } else { crate::index::cross::PathKind::File })
 }
 
 /// How far the start-up scan got, for `$/progress`.
@@ -68,11 +86,20 @@ impl Workspace {
     }
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        let mut repository: Vec<PathBuf> = roots.iter().flat_map(|r| vfs::repository_roots(r)).collect();
+        repository.sort();
+        repository.dedup();
+        Arc::make_mut(&mut self.index.write().unwrap_or_else(PoisonError::into_inner)).set_roots(repository);
         *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
         self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// True once the start-up scan has learned every file.
+    pub fn scanned(&self) -> bool {
+        self.scanned.load(Ordering::SeqCst)
     }
 
     /// The repository index as it is now.
@@ -110,26 +137,27 @@ impl Workspace {
         self.index().in_namespace_scope(path)
     }
 
-    /// Learns what one file contributes. Returns true when other documents' validation may
-    /// have changed (CRDs or Kustomize references).
-    pub fn update_file(
-        &self,
-        store: &SchemaStore,
-        uri: &Uri,
-        path: Option<&Path>,
-        file: &YamlFile,
-        text_line: impl Fn(usize) -> u32,
-    ) -> bool {
+    /// The summary of an open document's current text.
+    pub fn summarize(uri: &Uri, path: Option<&Path>, file: &YamlFile, text_line: impl Fn(usize) -> u32) -> FileSummary {
         let source = path.map_or(uri.as_str().to_string(), |p| p.display().to_string());
-        let summary = index::summarize(path, &source, file, text_line);
+        index::summarize(path, &source, file, text_line)
+    }
+
+    /// Learns what one open document contributes.
+    pub fn update_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>, summary: FileSummary) -> Learned {
         self.set_summary(store, uri, path, summary)
     }
 
-    fn set_summary(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>, summary: FileSummary) -> bool {
+    /// Where the index keeps the document at `uri`.
+    pub fn key(uri: &Uri, path: Option<&Path>) -> PathBuf {
+        index_key(uri, path)
+    }
+
+    fn set_summary(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>, summary: FileSummary) -> Learned {
         let key = index_key(uri, path);
         // Only positions moved (the usual keystroke): the index stays as it is.
         if self.index().get(&key).is_some_and(|s| s.same_content(&summary)) {
-            return false;
+            return Learned::default();
         }
         let crds = summary.crds.clone();
         let change = {
@@ -139,14 +167,14 @@ impl Workspace {
         if change.crds {
             self.set_custom_kinds(store, uri.as_str(), crds);
         }
-        change.crds || change.references
+        Learned { content: true, validation: change.crds || change.references }
     }
 
     /// Forgets a deleted file.
-    pub fn remove_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>) -> bool {
+    pub fn remove_file(&self, store: &SchemaStore, uri: &Uri, path: Option<&Path>) -> Learned {
         let key = index_key(uri, path);
         if self.index().get(&key).is_none() {
-            return false;
+            return Learned::default();
         }
         let change = {
             let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
@@ -155,14 +183,14 @@ impl Workspace {
         if change.crds {
             self.set_custom_kinds(store, uri.as_str(), Vec::new());
         }
-        change.crds || change.references
+        Learned { content: true, validation: change.crds || change.references }
     }
 
     /// Reads a file from disk and learns from it (for files that are not open). Special files
     /// are never opened and reading stops at the size limit; a file that cannot be read (gone,
     /// too large, turned into a FIFO) no longer contributes anything.
-    pub fn load_from_disk(&self, store: &SchemaStore, path: &Path) -> bool {
-        let Some(uri) = path_uri(path) else { return false };
+    pub fn load_from_disk(&self, store: &SchemaStore, path: &Path) -> Learned {
+        let Some(uri) = path_uri(path) else { return Learned::default() };
         match self.summarize_from_disk(path) {
             Some(summary) => self.set_summary(store, &uri, Some(path), summary),
             None => self.remove_file(store, &uri, Some(path)),
@@ -210,6 +238,7 @@ impl Workspace {
             }
         }
         progress(ScanProgress { done: total, total });
+        self.scanned.store(true, Ordering::SeqCst);
         let index = self.index();
         // As in `check`: schemas that modelines name are loaded once, and a location that
         // cannot be loaded is reported by its first file in path order, naming the others.
@@ -262,12 +291,12 @@ mod tests {
         assert_eq!(ws.scan(&store, &HashSet::new(), |_| {}), 1);
         assert_eq!(store.custom_kinds().len(), 1);
         // As for a watched-file event: nothing learned, nothing blocked.
-        assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")));
-        assert!(!ws.load_from_disk(&store, &root.join("zero.yaml")));
+        assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")).content);
+        assert!(!ws.load_from_disk(&store, &root.join("zero.yaml")).content);
         // The CRD file turned into a FIFO: it no longer contributes.
         std::fs::remove_file(root.join("crd.yaml")).unwrap();
         mkfifo(&root.join("crd.yaml"));
-        assert!(ws.load_from_disk(&store, &root.join("crd.yaml")));
+        assert!(ws.load_from_disk(&store, &root.join("crd.yaml")).validation);
         assert!(store.custom_kinds().is_empty());
     }
 
@@ -278,10 +307,10 @@ mod tests {
         std::fs::write(&path, format!("{CRD}\n# {}\n", "x".repeat(1 << 20))).unwrap();
         let (ws, store) = (Workspace::default(), SchemaStore::new());
         ws.set_max_file_size_mb(1);
-        assert!(!ws.load_from_disk(&store, &path));
+        assert!(!ws.load_from_disk(&store, &path).content);
         assert!(store.custom_kinds().is_empty());
         ws.set_max_file_size_mb(2);
-        assert!(ws.load_from_disk(&store, &path));
+        assert!(ws.load_from_disk(&store, &path).validation);
         assert_eq!(store.custom_kinds().len(), 1);
     }
 }

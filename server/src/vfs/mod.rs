@@ -338,6 +338,17 @@ fn error_event(err: &ignore::Error) -> Option<WalkEvent> {
 
 /// A path for one line of output: control characters (a newline in a file name, say) are
 /// escaped so every problem stays on its own line.
+/// Where GitOps tools' paths may start for a checked path or workspace folder: the directory itself (a
+/// repository checked out, or copied, there) and the git work tree around it.
+pub fn repository_roots(path: &Path) -> Vec<PathBuf> {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+    let mut roots = vec![dir.to_path_buf()];
+    if let Some(git) = dir.ancestors().find(|d| d.join(".git").exists()).filter(|g| *g != dir) {
+        roots.push(git.to_path_buf());
+    }
+    roots
+}
+
 pub fn display_path(path: &Path) -> String {
     escape_control(&path.display().to_string())
 }

@@ -29,6 +29,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             severity: Severity::Warning,
             code: "bom",
             fixes: Vec::new(),
+            related: Vec::new(),
             message: "the file starts with a byte order mark (U+FEFF); it is ignored here, but not every tool \
                       accepts it: save the file as UTF-8 without BOM"
                 .into(),
@@ -43,6 +44,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             severity: Severity::Error,
             code: "merge-conflict",
             fixes: Vec::new(),
+            related: Vec::new(),
             message: "merge conflict marker: resolve the conflict before committing".into(),
         });
     }
@@ -129,6 +131,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
                         severity: Severity::Warning,
                         code: "quoted-indentation",
                         fixes: Vec::new(),
+                        related: Vec::new(),
                         message: format!(
                             "this {what} continues on a line indented no deeper than its parent: Kubernetes \
                              accepts this, but YAML 1.2 tools reject it; indent the continuation lines"
@@ -165,6 +168,7 @@ pub fn parse_document(text: &str, first_in_file: bool) -> ParsedDocument {
             severity: Severity::Information,
             code: "template",
             fixes: Vec::new(),
+            related: Vec::new(),
             message: "Helm/Go template syntax ({{ … }}): this file is rendered before it is applied, so it is \
                       not checked as YAML or against schemas"
                 .into(),
@@ -778,6 +782,7 @@ fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>, text: 
                 severity: Severity::Error,
                 code: "duplicate-key",
                 fixes: Vec::new(),
+                related: Vec::new(),
                 message: format!(
                     "duplicate key `{}` (first defined on line {}): Kubernetes rejects objects with repeated keys",
                     s.value,

@@ -48,11 +48,22 @@ pub struct Diagnostic {
     pub message: String,
     /// Quick fixes, most likely first.
     pub fixes: Vec<Fix>,
+    /// Other places that explain it (the other definition of a duplicate).
+    pub related: Vec<Related>,
+}
+
+/// A place in another file (or this one) that a diagnostic points at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Related {
+    pub path: std::path::PathBuf,
+    /// Byte offsets in that file.
+    pub span: Span,
+    pub message: String,
 }
 
 impl Diagnostic {
     pub fn new(span: Span, severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { span, severity, code, message: message.into(), fixes: Vec::new() }
+        Diagnostic { span, severity, code, message: message.into(), fixes: Vec::new(), related: Vec::new() }
     }
 
     pub fn with_fix(mut self, fix: Fix) -> Self {

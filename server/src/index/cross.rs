@@ -1,0 +1,106 @@
+//! The diagnostics of one file that come from the repository around it: kustomization paths
+//! that name nothing, and the unit findings (duplicates, references to nothing, unused
+//! `images`, patch targets). Pure: the file system is asked through [`Disk`].
+
+use std::path::Path;
+
+use super::kustomization::Expect;
+use super::{FileSummary, RepoIndex};
+use crate::k8s::kustomize::KUSTOMIZATION_FILE_NAMES;
+use crate::yaml::{Diagnostic, Related, Severity};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    File,
+    Dir,
+}
+
+/// What exists on disk (or in the editor's open documents), asked by the edges.
+pub trait Disk {
+    fn kind(&self, path: &Path) -> Option<PathKind>;
+}
+
+impl<F: Fn(&Path) -> Option<PathKind>> Disk for F {
+    fn kind(&self, path: &Path) -> Option<PathKind> {
+        self(path)
+    }
+}
+
+fn has_build(disk: &dyn Disk, dir: &Path) -> bool {
+    KUSTOMIZATION_FILE_NAMES.iter().any(|n| disk.kind(&dir.join(n)) == Some(PathKind::File))
+}
+
+/// The repository's diagnostics for the file at `path`, whose summary is `own` (its current
+/// text's; the index may still hold an older one with other positions but the same content).
+/// `complete`: the index holds the whole repository, so findings about what is missing from
+/// it hold (while a scan is under way only the file's own paths are checked).
+pub fn diagnostics(
+    index: &RepoIndex,
+    path: &Path,
+    own: &FileSummary,
+    disk: &dyn Disk,
+    complete: bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(k) = &own.kustomization {
+        for e in &k.build.entries {
+            let found = disk.kind(&e.path).or_else(|| index.get(&e.path).map(|_| PathKind::File));
+            let problem = match (found, e.expect) {
+                (None, _) => Some(format!("`{}` does not exist (listed in `{}`)", e.raw, e.field)),
+                (Some(PathKind::Dir), Expect::File) => {
+                    Some(format!("`{}` is a directory; `{}` takes a file", e.raw, e.field))
+                }
+                (Some(PathKind::Dir), Expect::FileOrBuild | Expect::Build) if !has_build(disk, &e.path) => {
+                    Some(format!("directory `{}` has no kustomization.yaml, so kustomize cannot build it", e.raw))
+                }
+                (Some(PathKind::File), Expect::Build) => {
+                    Some(format!("`{}` is a file; a component is a directory with a kustomization.yaml", e.raw))
+                }
+                _ => None,
+            };
+            if let Some(message) = problem {
+                out.push(Diagnostic::new(e.span, Severity::Error, "kustomize-missing-path", message));
+            }
+        }
+        for image in &k.build.images {
+            if let Some(span) = image.tag_and_digest {
+                out.push(Diagnostic::new(
+                    span,
+                    Severity::Error,
+                    "kustomize-tag-and-digest",
+                    format!("image `{}` sets both `newTag` and `digest`: kustomize uses one of them", image.name),
+                ));
+            }
+        }
+    }
+    for a in own.objects.iter().flat_map(|o| &o.applies).filter(|a| a.this_repository) {
+        let roots = index.roots();
+        let exists = |r: &std::path::PathBuf| {
+            disk.kind(&crate::k8s::kustomize::join_normalized(r, &a.path)) == Some(PathKind::Dir)
+        };
+        if !roots.is_empty() && !roots.iter().any(exists) {
+            out.push(Diagnostic::new(
+                a.span,
+                Severity::Warning,
+                "flux-path-missing",
+                format!("directory `{}` does not exist in this repository, so Flux has nothing to apply", a.path),
+            ));
+        }
+    }
+    if !complete {
+        return out;
+    }
+    let derived = index.derived();
+    for f in derived.findings(path) {
+        let Some(span) = f.site.span(own) else { continue };
+        let mut d = Diagnostic::new(span, f.severity, f.code, f.message.clone());
+        for (file, site, message) in &f.related {
+            let summary = if **file == *path { Some(own) } else { index.get(file).map(|s| &**s) };
+            if let Some(span) = summary.and_then(|s| site.span(s)) {
+                d.related.push(Related { path: file.to_path_buf(), span, message: message.clone() });
+            }
+        }
+        out.push(d);
+    }
+    out
+}

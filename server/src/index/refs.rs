@@ -1,0 +1,342 @@
+//! The names one object refers to (ConfigMaps, Secrets, ServiceAccounts, Flux sources…) and
+//! the objects it makes exist besides itself (an ExternalSecret's Secret).
+
+use crate::yaml::{Node, Span};
+
+/// A reference by name from one object to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub group: String,
+    pub kind: String,
+    pub name: String,
+    /// Written namespace; `None` means the referring object's own (or none for cluster-scoped
+    /// targets).
+    pub namespace: Option<String>,
+    /// The name's scalar, in absolute offsets.
+    pub span: Span,
+    /// `optional: true`: a missing target is not a problem.
+    pub optional: bool,
+}
+
+/// An object another one makes exist (group, kind, name), e.g. the Secret of an ExternalSecret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Implied {
+    pub group: String,
+    pub kind: String,
+    pub name: String,
+    /// When not the object's own namespace.
+    pub namespace: Option<String>,
+}
+
+/// A directory a GitOps tool applies, relative to the repository root (Flux
+/// `Kustomization.spec.path`, Argo CD `Application` source paths, Config Sync `git.dir`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applies {
+    pub path: String,
+    pub span: Span,
+    /// Known to be this repository (a Flux source named `flux-system`, bootstrap's own), so the
+    /// directory must exist here.
+    pub this_repository: bool,
+}
+
+/// Kinds whose objects have no namespace, among those references point at.
+pub fn is_cluster_scoped_target(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "PersistentVolume" | "Node")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("storage.k8s.io", "StorageClass")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+    )
+}
+
+/// What exists without being declared: built-in objects of every cluster.
+pub fn is_builtin(group: &str, kind: &str, name: &str) -> bool {
+    match (group, kind) {
+        ("", "ServiceAccount") => name == "default",
+        ("", "Namespace") => matches!(name, "default" | "kube-system" | "kube-public" | "kube-node-lease"),
+        ("", "ConfigMap") => name == "kube-root-ca.crt",
+        ("rbac.authorization.k8s.io", "ClusterRole") => {
+            matches!(name, "cluster-admin" | "admin" | "edit" | "view") || name.starts_with("system:")
+        }
+        ("scheduling.k8s.io", "PriorityClass") => matches!(name, "system-cluster-critical" | "system-node-critical"),
+        ("argoproj.io", "AppProject") => name == "default",
+        _ => false,
+    }
+}
+
+/// The group of an `apiVersion` (`""` for the core group).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+struct Collector {
+    start: usize,
+    refs: Vec<Reference>,
+}
+
+impl Collector {
+    fn push(&mut self, group: &str, kind: &str, name: Option<&Node>, namespace: Option<&str>, optional: bool) {
+        let Some(node) = name else { return };
+        let Some(text) = node.as_str().filter(|s| !s.is_empty()) else { return };
+        self.refs.push(Reference {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            name: text.to_string(),
+            namespace: namespace.filter(|s| !s.is_empty()).map(str::to_string),
+            span: node.span.shift(self.start),
+            optional,
+        });
+    }
+
+    /// `{name, optional}` mappings such as `configMapRef`.
+    fn named(&mut self, group: &str, kind: &str, node: Option<&Node>, name_key: &str) {
+        let Some(node) = node else { return };
+        let optional = node.get("optional").and_then(Node::as_scalar).is_some_and(|s| &*s.value == "true");
+        self.push(group, kind, node.get(name_key), None, optional);
+    }
+
+    fn pod_spec(&mut self, spec: &Node) {
+        self.push("", "ServiceAccount", spec.get("serviceAccountName").or(spec.get("serviceAccount")), None, false);
+        self.push("scheduling.k8s.io", "PriorityClass", spec.get("priorityClassName"), None, false);
+        for s in spec.get("imagePullSecrets").map(Node::items).unwrap_or_default() {
+            self.push("", "Secret", s.get("name"), None, false);
+        }
+        for field in ["initContainers", "containers", "ephemeralContainers"] {
+            for c in spec.get(field).map(Node::items).unwrap_or_default() {
+                for env in c.get("env").map(Node::items).unwrap_or_default() {
+                    let from = env.get("valueFrom");
+                    self.named("", "ConfigMap", from.and_then(|f| f.get("configMapKeyRef")), "name");
+                    self.named("", "Secret", from.and_then(|f| f.get("secretKeyRef")), "name");
+                }
+                for from in c.get("envFrom").map(Node::items).unwrap_or_default() {
+                    self.named("", "ConfigMap", from.get("configMapRef"), "name");
+                    self.named("", "Secret", from.get("secretRef"), "name");
+                }
+            }
+        }
+        for v in spec.get("volumes").map(Node::items).unwrap_or_default() {
+            self.named("", "ConfigMap", v.get("configMap"), "name");
+            self.named("", "Secret", v.get("secret"), "secretName");
+            self.push(
+                "",
+                "PersistentVolumeClaim",
+                v.get("persistentVolumeClaim").and_then(|p| p.get("claimName")),
+                None,
+                false,
+            );
+            let sources = v.get("projected").and_then(|p| p.get("sources"));
+            for s in sources.map(Node::items).unwrap_or_default() {
+                self.named("", "ConfigMap", s.get("configMap"), "name");
+                self.named("", "Secret", s.get("secret"), "name");
+            }
+        }
+    }
+}
+
+fn path<'a>(node: &'a Node, keys: &[&str]) -> Option<&'a Node> {
+    keys.iter().try_fold(node, |n, k| n.get(k))
+}
+
+fn text(node: Option<&Node>) -> Option<&str> {
+    node.and_then(Node::as_str).filter(|s| !s.is_empty())
+}
+
+/// The references of one object (`start`: where its document starts in the file).
+pub fn references(group: &str, kind: &str, object: &Node, start: usize) -> Vec<Reference> {
+    let mut c = Collector { start, refs: Vec::new() };
+    let spec = object.get("spec");
+    match (group, kind) {
+        ("", "Pod") => c.pod_spec_opt(spec),
+        ("apps" | "", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController")
+        | ("batch", "Job") => c.pod_spec_opt(spec.and_then(|s| path(s, &["template", "spec"]))),
+        ("batch", "CronJob") => {
+            c.pod_spec_opt(spec.and_then(|s| path(s, &["jobTemplate", "spec", "template", "spec"])))
+        }
+        ("", "PersistentVolumeClaim") => {
+            c.push("storage.k8s.io", "StorageClass", spec.and_then(|s| s.get("storageClassName")), None, false)
+        }
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            if let Some(role) = object.get("roleRef") {
+                let kind = text(role.get("kind")).unwrap_or("ClusterRole");
+                if matches!(kind, "Role" | "ClusterRole") {
+                    c.push("rbac.authorization.k8s.io", kind, role.get("name"), None, false);
+                }
+            }
+            for s in object.get("subjects").map(Node::items).unwrap_or_default() {
+                if text(s.get("kind")) == Some("ServiceAccount") {
+                    c.push("", "ServiceAccount", s.get("name"), text(s.get("namespace")), false);
+                }
+            }
+        }
+        ("networking.k8s.io", "Ingress") => {
+            let Some(spec) = spec else { return c.refs };
+            c.push("", "Service", path(spec, &["defaultBackend", "service", "name"]), None, false);
+            for rule in spec.get("rules").map(Node::items).unwrap_or_default() {
+                for p in rule.get("http").and_then(|h| h.get("paths")).map(Node::items).unwrap_or_default() {
+                    c.push("", "Service", path(p, &["backend", "service", "name"]), None, false);
+                }
+            }
+            for tls in spec.get("tls").map(Node::items).unwrap_or_default() {
+                c.push("", "Secret", tls.get("secretName"), None, false);
+            }
+        }
+        ("gateway.networking.k8s.io", "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute" | "UDPRoute") => {
+            for rule in spec.and_then(|s| s.get("rules")).map(Node::items).unwrap_or_default() {
+                for b in rule.get("backendRefs").map(Node::items).unwrap_or_default() {
+                    let group = text(b.get("group")).unwrap_or("");
+                    let kind = text(b.get("kind")).unwrap_or("Service");
+                    if (group, kind) == ("", "Service") {
+                        c.push("", "Service", b.get("name"), text(b.get("namespace")), false);
+                    }
+                }
+            }
+        }
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            if let Some(target) = spec.and_then(|s| s.get("scaleTargetRef")) {
+                let api = text(target.get("apiVersion")).unwrap_or("apps/v1");
+                if let Some(kind) = text(target.get("kind")) {
+                    c.push(group_of(api), kind, target.get("name"), None, false);
+                }
+            }
+        }
+        ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
+            let Some(spec) = spec else { return c.refs };
+            c.source_ref(spec.get("sourceRef"));
+            c.depends_on(spec, "kustomize.toolkit.fluxcd.io", "Kustomization");
+            for s in path(spec, &["postBuild", "substituteFrom"]).map(Node::items).unwrap_or_default() {
+                c.typed_ref(s);
+            }
+        }
+        ("helm.toolkit.fluxcd.io", "HelmRelease") => {
+            let Some(spec) = spec else { return c.refs };
+            c.source_ref(path(spec, &["chart", "spec", "sourceRef"]));
+            c.source_ref(spec.get("chartRef"));
+            c.depends_on(spec, "helm.toolkit.fluxcd.io", "HelmRelease");
+            for v in spec.get("valuesFrom").map(Node::items).unwrap_or_default() {
+                c.typed_ref(v);
+            }
+        }
+        ("argoproj.io", "Application") => {
+            c.push("argoproj.io", "AppProject", spec.and_then(|s| s.get("project")), None, false)
+        }
+        _ => {}
+    }
+    c.refs
+}
+
+impl Collector {
+    fn pod_spec_opt(&mut self, spec: Option<&Node>) {
+        if let Some(spec) = spec {
+            self.pod_spec(spec);
+        }
+    }
+
+    /// Flux `sourceRef` / `chartRef`: `{kind, name, namespace}`.
+    fn source_ref(&mut self, node: Option<&Node>) {
+        let Some(node) = node else { return };
+        let Some(kind) = text(node.get("kind")) else { return };
+        let group = match kind {
+            "GitRepository" | "OCIRepository" | "HelmRepository" | "Bucket" | "HelmChart" | "ExternalArtifact" => {
+                "source.toolkit.fluxcd.io"
+            }
+            _ => return,
+        };
+        self.push(group, kind, node.get("name"), text(node.get("namespace")), false);
+    }
+
+    fn depends_on(&mut self, spec: &Node, group: &str, kind: &str) {
+        for d in spec.get("dependsOn").map(Node::items).unwrap_or_default() {
+            self.push(group, kind, d.get("name"), text(d.get("namespace")), false);
+        }
+    }
+
+    /// Flux `valuesFrom` / `substituteFrom`: `{kind: ConfigMap|Secret, name, optional}`.
+    fn typed_ref(&mut self, node: &Node) {
+        let Some(kind @ ("ConfigMap" | "Secret")) = text(node.get("kind")) else { return };
+        let optional = node.get("optional").and_then(Node::as_scalar).is_some_and(|s| &*s.value == "true");
+        self.push("", kind, node.get("name"), None, optional);
+    }
+}
+
+/// Objects that exist because this one does (controllers that write a Secret of a known name).
+pub fn implied(group: &str, kind: &str, object: &Node) -> Vec<Implied> {
+    let spec = object.get("spec");
+    let name = text(path(object, &["metadata", "name"]));
+    let secret = |n: Option<&str>| {
+        n.map(|n| Implied { group: String::new(), kind: "Secret".into(), name: n.into(), namespace: None })
+    };
+    let one = match (group, kind) {
+        ("external-secrets.io", "ExternalSecret") => {
+            secret(text(spec.and_then(|s| path(s, &["target", "name"]))).or(name))
+        }
+        ("bitnami.com", "SealedSecret") => {
+            secret(text(spec.and_then(|s| path(s, &["template", "metadata", "name"]))).or(name))
+        }
+        ("cert-manager.io", "Certificate") => secret(text(spec.and_then(|s| s.get("secretName")))),
+        ("secrets.hashicorp.com", "VaultStaticSecret" | "VaultDynamicSecret") => {
+            secret(text(spec.and_then(|s| path(s, &["destination", "name"]))))
+        }
+        ("onepassword.com", "OnePasswordItem") => secret(name),
+        _ => None,
+    };
+    let mut out: Vec<Implied> = one.into_iter().collect();
+    // The Flux Operator's instance makes the cluster's own source and Kustomization.
+    if (group, kind) == ("fluxcd.controlplane.io", "FluxInstance") {
+        for (g, k) in [
+            ("source.toolkit.fluxcd.io", "GitRepository"),
+            ("source.toolkit.fluxcd.io", "OCIRepository"),
+            ("source.toolkit.fluxcd.io", "Bucket"),
+            ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+        ] {
+            out.push(Implied { group: g.into(), kind: k.into(), name: "flux-system".into(), namespace: None });
+        }
+    }
+    out
+}
+
+/// Whether an object makes the cluster run things nobody can see in the repository (Helm
+/// charts): references to names it may create cannot be judged.
+pub fn renders_unseen(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("helm.toolkit.fluxcd.io", "HelmRelease")
+            | ("fluxcd.controlplane.io", "FluxInstance")
+            | ("argoproj.io", "Application" | "ApplicationSet")
+            | ("helm.cattle.io", "HelmChart")
+    )
+}
+
+/// The directories an object makes a GitOps tool apply.
+pub fn applies(group: &str, kind: &str, object: &Node, start: usize) -> Vec<Applies> {
+    let spec = object.get("spec");
+    let mut out = Vec::new();
+    let mut push = |node: Option<&Node>, this_repository: bool| {
+        if let Some(n) = node
+            && let Some(p) = n.as_str().filter(|p| !p.is_empty() && !p.contains("${"))
+        {
+            out.push(Applies { path: p.to_string(), span: n.span.shift(start), this_repository });
+        }
+    };
+    match (group, kind) {
+        ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
+            let source = spec.and_then(|s| s.get("sourceRef"));
+            let own = source.is_some_and(|s| {
+                text(s.get("name")) == Some("flux-system")
+                    && matches!(text(s.get("kind")), Some("GitRepository" | "OCIRepository"))
+            });
+            // Without `path` Flux applies the source's root.
+            push(spec.and_then(|s| s.get("path")), own);
+        }
+        ("argoproj.io", "Application") => {
+            push(spec.and_then(|s| path(s, &["source", "path"])), false);
+            for s in spec.and_then(|s| s.get("sources")).map(Node::items).unwrap_or_default() {
+                push(s.get("path"), false);
+            }
+        }
+        ("configsync.gke.io", "RootSync" | "RepoSync") => push(spec.and_then(|s| path(s, &["git", "dir"])), false),
+        _ => {}
+    }
+    out
+}

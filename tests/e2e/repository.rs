@@ -1,0 +1,174 @@
+//! The repository as one system: Kustomize paths, duplicates within a build, references,
+//! images and patch targets, in `check` (with related locations) and live in the server.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::harness::Server;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repository")
+}
+
+fn check_json(root: &Path, format: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .args(["check", "--offline", "--format", format])
+        .arg(root)
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "errors expected: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn check_reports_every_repository_finding_with_its_related_locations() {
+    let root = fixture();
+    let report = check_json(&root, "json");
+    let prefix = format!("{}/", root.display());
+    let rel = |p: &Value| p.as_str().unwrap().trim_start_matches(&prefix).to_string();
+    let found: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                rel(&d["path"]),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64, u64, String)> = [
+        ("apps/base/deployment.yaml", 23, 23, "reference-not-found"),
+        ("apps/base/service.yaml", 4, 9, "duplicate-object"),
+        ("apps/prod/extra.yaml", 4, 9, "duplicate-object"),
+        ("apps/prod/kustomization.yaml", 7, 5, "kustomize-missing-path"),
+        ("apps/prod/kustomization.yaml", 8, 5, "kustomize-missing-path"),
+        ("apps/prod/kustomization.yaml", 14, 5, "kustomize-tag-and-digest"),
+        ("apps/prod/kustomization.yaml", 15, 11, "kustomize-image-unused"),
+        ("apps/prod/kustomization.yaml", 19, 11, "patch-target-not-found"),
+        ("apps/prod/kustomization.yaml", 21, 7, "patch-target-not-found"),
+        ("clusters/prod/apps.yaml", 21, 9, "flux-path-missing"),
+    ]
+    .iter()
+    .map(|(p, l, c, code)| (p.to_string(), *l, *c, code.to_string()))
+    .collect();
+    assert_eq!(found, expected);
+    let by = |path: &str, code: &str| {
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| rel(&d["path"]) == path && d["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let duplicate = by("apps/prod/extra.yaml", "duplicate-object");
+    assert_eq!(
+        duplicate["message"],
+        "Service prod/web is defined twice in the kustomize build of `kustomization.yaml` (the other definition is in \
+         `../base/service.yaml`); only one of them can be applied"
+    );
+    let related = &duplicate["related"][0];
+    assert_eq!(rel(&related["path"]), "apps/base/service.yaml");
+    assert_eq!((related["line"].as_u64(), related["column"].as_u64()), (Some(4), Some(9)));
+    assert_eq!(
+        by("apps/base/deployment.yaml", "reference-not-found")["message"],
+        "Secret `web-credentials` is not defined anywhere in this repository, which defines other Secret objects"
+    );
+    assert_eq!(
+        by("apps/prod/kustomization.yaml", "patch-target-not-found")["message"],
+        "this patch is for Deployment worker, which none of the kustomization's resources is: the patch changes nothing"
+    );
+    // SARIF carries the same related location.
+    let sarif = check_json(&root, "sarif");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let dup = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "duplicate-object"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("apps/prod/extra.yaml")
+        })
+        .unwrap();
+    let location = &dup["relatedLocations"][0]["physicalLocation"];
+    assert!(location["artifactLocation"]["uri"].as_str().unwrap().ends_with("apps/base/service.yaml"), "{location}");
+    assert_eq!(location["region"]["startLine"], 4);
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn codes(params: &Value) -> Vec<String> {
+    params["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn an_edit_in_one_file_makes_another_files_diagnostic_appear_and_go() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let deployment = file_uri(&root.join("apps/base/deployment.yaml"));
+    let secret_path = root.join("apps/staging/secret.yaml");
+    let secret = file_uri(&secret_path);
+    let publication = |server: &Server, uri: &str, skip: usize, want: bool| {
+        let what = format!("{uri} {} reference-not-found", if want { "with" } else { "without" });
+        server.await_notification(&what, skip, |n| {
+            n["method"] == "textDocument/publishDiagnostics"
+                && n["params"]["uri"] == uri
+                && codes(&n["params"]).contains(&"reference-not-found".to_string()) == want
+        })
+    };
+    server.open(&deployment, 1, &std::fs::read_to_string(root.join("apps/base/deployment.yaml")).unwrap());
+    // Once the workspace scan is done, the Secret the Deployment names is known to be missing.
+    let (at, params) = publication(&server, &deployment, 0, true);
+    let warning =
+        params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "reference-not-found").unwrap();
+    assert_eq!(warning["range"]["start"], json!({"line": 22, "character": 22}));
+    let text = std::fs::read_to_string(&secret_path).unwrap();
+    server.open(&secret, 1, &text);
+    // Renaming the Secret in another file (not saved) to the name the Deployment uses.
+    let renamed = text.replace("name: registry-login", "name: web-credentials");
+    server.change(&secret, 2, vec![json!({"text": renamed})]);
+    let (at, _) = publication(&server, &deployment, at + 1, false);
+    // And back: the warning returns.
+    server.change(&secret, 3, vec![json!({"text": text})]);
+    publication(&server, &deployment, at + 1, true);
+    server.shutdown_and_exit();
+}
+
+#[test]
+fn duplicates_point_at_the_other_definition_in_the_editor() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let extra = file_uri(&root.join("apps/prod/extra.yaml"));
+    server.open(&extra, 1, &std::fs::read_to_string(root.join("apps/prod/extra.yaml")).unwrap());
+    let (_, params) = server.await_notification("the duplicate", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == extra
+            && codes(&n["params"]).contains(&"duplicate-object".to_string())
+    });
+    let d = params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "duplicate-object").unwrap().clone();
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["range"], json!({"start": {"line": 3, "character": 8}, "end": {"line": 3, "character": 11}}));
+    let related = &d["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], file_uri(&root.join("apps/base/service.yaml")));
+    assert_eq!(related["location"]["range"]["start"], json!({"line": 3, "character": 8}));
+    assert_eq!(related["message"], "the other definition");
+    server.shutdown_and_exit();
+}
