@@ -172,3 +172,66 @@ fn duplicates_point_at_the_other_definition_in_the_editor() {
     assert_eq!(related["message"], "the other definition");
     server.shutdown_and_exit();
 }
+
+#[test]
+fn paths_and_references_navigate_across_the_repository() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    let caps = server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["referencesProvider"], true);
+    assert_eq!(caps["workspaceSymbolProvider"], true);
+    let kustomization_path = root.join("apps/prod/kustomization.yaml");
+    let kustomization = file_uri(&kustomization_path);
+    let deployment_path = root.join("apps/base/deployment.yaml");
+    let deployment = file_uri(&deployment_path);
+    server.open(&kustomization, 1, &std::fs::read_to_string(&kustomization_path).unwrap());
+    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
+    // Navigation answers from the whole repository once it is scanned: wait for the
+    // repository's own finding on the deployment.
+    server.await_notification("the scan's findings", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == deployment
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    let links = server.request("textDocument/documentLink", json!({"textDocument": {"uri": kustomization}}));
+    let targets: Vec<(u64, String)> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["range"]["start"]["line"].as_u64().unwrap(), l["target"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            (4, file_uri(&root.join("apps/base/kustomization.yaml"))),
+            (5, file_uri(&root.join("apps/prod/extra.yaml"))),
+            (9, file_uri(&root.join("components/namespace/kustomization.yaml"))),
+            (17, file_uri(&root.join("apps/prod/replicas.yaml"))),
+            (18, file_uri(&root.join("apps/prod/ghost.yaml"))),
+        ]
+    );
+    // `- ../base` leads to the base's kustomization.
+    let at = |line: u32, character: u32, uri: &str| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    let found = server.request("textDocument/definition", at(4, 6, &kustomization));
+    assert_eq!(found[0]["uri"], file_uri(&root.join("apps/base/kustomization.yaml")));
+    // The ServiceAccount name leads to its definition, and back.
+    let found = server.request("textDocument/definition", at(14, 28, &deployment));
+    assert_eq!(found[0]["uri"], file_uri(&root.join("apps/base/serviceaccount.yaml")));
+    assert_eq!(found[0]["range"]["start"], json!({"line": 3, "character": 8}));
+    let sa_path = root.join("apps/base/serviceaccount.yaml");
+    let sa = file_uri(&sa_path);
+    server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
+    let mut params = at(3, 9, &sa);
+    params["context"] = json!({"includeDeclaration": false});
+    let refs = server.request("textDocument/references", params);
+    assert_eq!(refs.as_array().unwrap().len(), 1, "{refs}");
+    assert_eq!(refs[0]["uri"], deployment);
+    assert_eq!(refs[0]["range"]["start"], json!({"line": 14, "character": 26}));
+    let symbols = server.request("workspace/symbol", json!({"query": "ServiceAccount web"}));
+    let first = &symbols[0];
+    assert_eq!(first["name"], "ServiceAccount web");
+    assert_eq!(first["location"]["uri"], sa);
+    server.shutdown_and_exit();
+}

@@ -15,6 +15,7 @@ use crate::yaml::{Node, Span, YamlFile};
 
 pub mod cross;
 pub mod kustomization;
+pub mod navigate;
 pub mod refs;
 pub mod units;
 

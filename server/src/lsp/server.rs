@@ -27,6 +27,9 @@ use crate::schema::{SchemaStore, ValidationOptions};
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variable that enables `gitops-ls/debugPanic` (for tests of the panic guard).
+/// Most objects one `workspace/symbol` answer lists.
+const MAX_WORKSPACE_SYMBOLS: usize = 200;
+
 pub const TEST_PANIC_ENV: &str = "GITOPS_LS_TEST_PANIC";
 
 pub struct Backend {
@@ -380,6 +383,25 @@ impl Shared {
         (learned, found)
     }
 
+    /// The summary of an open document as edited, with the key the index knows it by.
+    fn own_summary(snap: &Snapshot) -> (PathBuf, crate::index::FileSummary) {
+        let path = file_path(&snap.uri);
+        let rope = &snap.doc.rope;
+        let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
+        let summary = Workspace::summarize(&snap.uri, path.as_deref(), &snap.yaml, line_of);
+        (Workspace::key(&snap.uri, path.as_deref()), summary)
+    }
+
+    /// A navigation target as a protocol location (the file's start when it has no span).
+    fn target_location(&self, target: &crate::index::navigate::Target) -> Option<Location> {
+        let related = crate::yaml::Related {
+            path: target.path.clone(),
+            span: target.span.unwrap_or_default(),
+            message: String::new(),
+        };
+        self.locate(&related)
+    }
+
     /// Where a related place is: in an open document as edited, else on disk.
     fn locate(&self, related: &crate::yaml::Related) -> Option<Location> {
         let uri = Uri::from_file_path(&related.path)?;
@@ -587,6 +609,13 @@ impl LanguageServer for Backend {
                     position_encoding: Some(convert::encoding_kind(encoding)),
                     text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                     document_symbol_provider: Some(OneOf::Left(true)),
+                    definition_provider: Some(OneOf::Left(true)),
+                    references_provider: Some(OneOf::Left(true)),
+                    document_link_provider: Some(DocumentLinkOptions {
+                        resolve_provider: Some(false),
+                        work_done_progress_options: Default::default(),
+                    }),
+                    workspace_symbol_provider: Some(OneOf::Left(true)),
                     folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -758,6 +787,104 @@ impl LanguageServer for Backend {
                 })
                 .await?;
             Ok(symbols.map(|s| DocumentSymbolResponse::Nested(s.as_ref().clone())))
+        })
+        .await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        const METHOD: &str = "textDocument/definition";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position_params;
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let found = self
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let (_, own) = Shared::own_summary(s);
+                    let index = shared.workspace.index();
+                    let is_dir = |p: &std::path::Path| p.is_dir();
+                    let targets = crate::index::navigate::definition(&index, &own, offset, &is_dir);
+                    targets.iter().filter_map(|t| shared.target_location(t)).collect::<Vec<_>>()
+                })
+                .await?;
+            Ok(found.filter(|l| !l.is_empty()).map(GotoDefinitionResponse::Array))
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        const METHOD: &str = "textDocument/references";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position;
+        let include = params.context.include_declaration;
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let found = self
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let (key, own) = Shared::own_summary(s);
+                    let index = shared.workspace.index();
+                    let targets = crate::index::navigate::references(&index, &key, &own, offset, include);
+                    targets.iter().filter_map(|t| shared.target_location(t)).collect::<Vec<_>>()
+                })
+                .await?;
+            Ok(found.filter(|l| !l.is_empty()))
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        const METHOD: &str = "textDocument/documentLink";
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let found = self
+                .with_snapshot(METHOD, params.text_document.uri, move |s| {
+                    let (_, own) = Shared::own_summary(s);
+                    let index = shared.workspace.index();
+                    let exists = |p: &std::path::Path| p.exists();
+                    let is_dir = |p: &std::path::Path| p.is_dir();
+                    crate::index::navigate::links(&index, &own, &exists, &is_dir)
+                        .into_iter()
+                        .map(|(span, path)| DocumentLink {
+                            range: convert::range(s.doc.range(span.start, span.end)),
+                            target: Uri::from_file_path(&path),
+                            tooltip: Some(crate::vfs::display_path(&path)),
+                            data: None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        const METHOD: &str = "workspace/symbol";
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let found = guard::blocking(METHOD, move || {
+                let index = shared.workspace.index();
+                crate::index::navigate::symbols(&index, &params.query, MAX_WORKSPACE_SYMBOLS)
+                    .into_iter()
+                    .filter_map(|(path, o)| {
+                        let target = crate::index::navigate::Target {
+                            path: path.to_path_buf(),
+                            span: Some(o.name_span.unwrap_or(o.span)),
+                        };
+                        let location = shared.target_location(&target)?;
+                        #[allow(deprecated)]
+                        Some(SymbolInformation {
+                            name: format!("{} {}", o.kind, o.name.as_deref().unwrap_or_default()),
+                            kind: SymbolKind::OBJECT,
+                            tags: None,
+                            deprecated: None,
+                            location,
+                            container_name: o.namespace.clone(),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+            Ok(Some(WorkspaceSymbolResponse::Flat(found)))
         })
         .await
     }
