@@ -60,6 +60,13 @@ pub fn detect_format(paths: &[&Path]) -> Format {
     if (top("system") && top("namespaces")) || top("cluster") { Format::Hierarchy } else { Format::Unstructured }
 }
 
+/// Whether Config Sync renders the root with kustomize before validating it (a
+/// kustomization file at its top): the files are then sources, and only the rendered output
+/// is what nomos checks, so [`vet`] reports nothing for such a root.
+pub fn needs_rendering(paths: &[&Path]) -> bool {
+    paths.iter().any(|p| p.components().count() == 1 && crate::k8s::kustomize::is_kustomization_file(p))
+}
+
 /// Every statically checkable finding for one root. `scope(group, kind)` says whether a kind is
 /// namespaced (`Some(true)`), cluster-scoped (`Some(false)`) or unknown (`None`); CRDs declared in
 /// the root and Config Sync's own kinds are answered here first.

@@ -59,6 +59,10 @@ pub(crate) fn vet(
     options: &Options,
     scope: &dyn Fn(&str, &str) -> Option<bool>,
 ) -> Vec<(usize, Diagnostic)> {
+    let paths: Vec<&Path> = files.iter().map(|f| f.path).collect();
+    if super::needs_rendering(&paths) {
+        return Vec::new();
+    }
     let hierarchy = options.format == Format::Hierarchy;
     let keep = |p: &Path| objects::is_read(p) && (!hierarchy || top(p).is_some_and(|t| TOP_DIRS.contains(&t)));
     let (objs, bad) = objects::collect(files, keep);
@@ -778,6 +782,10 @@ impl<'o, 'a> Tree<'o, 'a> {
                     );
                     cx.at(ns, ns.span(ns.kind_node), "KNV1003", msg);
                 }
+                continue;
+            }
+            // Below a namespace directory only KNV1003 applies: nomos does not descend further.
+            if ns_dirs.iter().any(|d| dir.starts_with(d) && d != dir && *d != Path::new("namespaces")) {
                 continue;
             }
             let syncable = here.iter().find(|o| !is_ephemeral(o));

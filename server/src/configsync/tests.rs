@@ -717,3 +717,54 @@ fn knv1061_sync_spec_rules() {
     );
     assert!(spec_findings(&root("  git:\n    repo: r\n    auth: token\n    secretRef:\n      name: s\n")).is_empty());
 }
+
+#[test]
+fn rendered_roots_are_left_to_their_output() {
+    let p = |s: &'static str| Path::new(s);
+    assert!(needs_rendering(&[p("kustomization.yaml"), p("base/a.yaml")]));
+    assert!(!needs_rendering(&[p("base/kustomization.yaml")]));
+    clean(&unstr(&[("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", &cm("Bad", ""))]));
+    // A nested kustomization file is read like any other file, as nomos does.
+    one(
+        &unstr(&[("base/kustomization.yaml", "resources: [a.yaml]\n")]),
+        "KNV2001",
+        "resources: [a.yaml]",
+        "the document cannot be decoded",
+    );
+}
+
+/// Runs a fixture root from tests/fixtures/configsync as `path:line:col: CODE` lines.
+fn fixture_findings(name: &str) -> (String, String) {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configsync").join(name);
+    let mut paths = Vec::new();
+    walk(&root, &mut paths);
+    paths.sort();
+    let rels: Vec<PathBuf> = paths.iter().map(|p| p.strip_prefix(&root).unwrap().to_path_buf()).collect();
+    let texts: Vec<String> = paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let files: Vec<YamlFile> = texts.iter().map(|t| YamlFile::parse(t.as_str())).collect();
+    let sources: Vec<SourceFile> = rels.iter().zip(&files).map(|(p, f)| SourceFile { path: p, file: f }).collect();
+    let format = if name.starts_with("hierarchy") { Format::Hierarchy } else { Format::Unstructured };
+    let mut out = String::new();
+    for (i, d) in vet(&sources, format, &scope) {
+        let before = &texts[i][..d.span.start];
+        let line = before.matches('\n').count() + 1;
+        let col = d.span.start - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        out.push_str(&format!("{}:{line}:{col}: {}\n", rels[i].display(), d.code));
+    }
+    let expected = std::fs::read_to_string(root.join("expected.txt")).unwrap_or_default();
+    (out, expected)
+}
+
+#[test]
+fn fixture_roots_on_disk() {
+    for name in ["hierarchy-valid", "hierarchy-invalid", "unstructured-valid", "unstructured-invalid"] {
+        let (actual, expected) = fixture_findings(name);
+        assert_eq!(actual, expected, "{name}: actual findings:\n{actual}");
+    }
+}
