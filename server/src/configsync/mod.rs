@@ -18,6 +18,15 @@ use crate::yaml::{Diagnostic, YamlFile};
 pub use selector::{LabelSelector, SelectorDecl, SelectorKind, inherited_by, selectors};
 pub use sync::{SyncObject, sync_objects, sync_spec_diagnostics};
 
+/// Every code this module reports (for suppression comments and documentation checks).
+pub const CODES: &[&str] = &[
+    "KNV1003", "KNV1004", "KNV1005", "KNV1006", "KNV1007", "KNV1009", "KNV1010", "KNV1011", "KNV1013", "KNV1014",
+    "KNV1017", "KNV1019", "KNV1020", "KNV1027", "KNV1029", "KNV1031", "KNV1032", "KNV1034", "KNV1036", "KNV1038",
+    "KNV1039", "KNV1041", "KNV1042", "KNV1043", "KNV1044", "KNV1045", "KNV1046", "KNV1048", "KNV1050", "KNV1052",
+    "KNV1053", "KNV1054", "KNV1055", "KNV1056", "KNV1057", "KNV1058", "KNV1061", "KNV1065", "KNV1066", "KNV1069",
+    "KNV2001", "KNV2012",
+];
+
 /// How a root lays out its objects (`spec.sourceFormat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

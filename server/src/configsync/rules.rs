@@ -877,10 +877,10 @@ fn hierarchy_none_kinds<'a>(objs: &[Obj<'a>]) -> HashSet<(&'a str, &'a str)> {
 /// in unmanaged Namespaces), over the objects that would be applied.
 fn final_rules(cx: &mut Cx, objs: &[Obj], scopes: &[Option<bool>], tree: Option<&Tree>, default_ns: &str) {
     let applied = |o: &Obj| {
-        SelectorKind::of(o).is_none()
-            && !o.is(CLUSTER_REGISTRY_GROUP, "Cluster")
-            && !(o.group == CM_GROUP && matches!(o.kind, "Repo" | "HierarchyConfig"))
-            && !o.name.is_empty()
+        let config_only = SelectorKind::of(o).is_some()
+            || o.is(CLUSTER_REGISTRY_GROUP, "Cluster")
+            || (o.group == CM_GROUP && matches!(o.kind, "Repo" | "HierarchyConfig"));
+        !config_only && !o.name.is_empty()
     };
     let selectors: HashMap<&str, LabelSelector> = objs
         .iter()
@@ -925,7 +925,9 @@ fn final_rules(cx: &mut Cx, objs: &[Obj], scopes: &[Option<bool>], tree: Option<
         let get = |key| o.annotation_value(key).unwrap_or("");
         (get(CLUSTER_SELECTOR_ANNOTATION), get(CLUSTER_NAME_SELECTOR_ANNOTATION))
     }
-    let mut groups: HashMap<(&str, &str, &str, &str, (&str, &str)), Vec<usize>> = HashMap::new();
+    // Group, Kind, namespace, name, and the cluster selection.
+    type Key<'k> = (&'k str, &'k str, &'k str, &'k str, (&'k str, &'k str));
+    let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
     for (i, ns) in &placed {
         let o = &objs[*i];
         groups.entry((o.group, o.kind, ns.as_str(), o.name, cluster_key(o))).or_default().push(*i);

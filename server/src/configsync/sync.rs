@@ -8,6 +8,7 @@ use crate::yaml::{Diagnostic, Node, Severity, Span, YamlFile};
 use super::Format;
 use super::objects::{self, CS_GROUP, Obj};
 
+const INVALID_SYNC: &str = "KNV1061";
 const CONTROLLER_NAMESPACE: &str = "config-management-system";
 const MAX_ROOT_SYNC_NAME: usize = 38;
 const MAX_REPO_SYNC_NAME_AND_NAMESPACE: usize = 45;
@@ -97,7 +98,7 @@ pub fn sync_spec_diagnostics(file: &YamlFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for o in objs.iter().filter(|o| is_sync(o)) {
         let mut push = |(span, message): (Span, String)| {
-            out.push(Diagnostic::new(span, Severity::Error, "KNV1061", message));
+            out.push(Diagnostic::new(span, Severity::Error, INVALID_SYNC, message));
         };
         if let Some(d) = metadata_problem(o) {
             push(d);

@@ -768,3 +768,18 @@ fn fixture_roots_on_disk() {
         assert_eq!(actual, expected, "{name}: actual findings:\n{actual}");
     }
 }
+
+#[test]
+fn codes_lists_every_code_the_rules_report() {
+    let sources: String = ["rules.rs", "sync.rs", "objects.rs"]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("server/src/configsync").join(f))
+                .unwrap()
+        })
+        .collect();
+    let mut found: Vec<&str> = sources.match_indices("\"KNV").map(|(i, _)| &sources[i + 1..i + 8]).collect();
+    found.sort_unstable();
+    found.dedup();
+    assert_eq!(found, CODES);
+}
