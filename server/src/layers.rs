@@ -8,7 +8,7 @@ const LAYERS: &[&[&str]] = &[
     &["text", "yaml", "vfs"],
     &["k8s"],
     &["schema"],
-    &["index"],
+    &["index", "configsync"],
     &["analysis"],
     // Edges that do I/O for the analysis: settings, registries.
     &["config", "registry"],

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod base;
 pub mod cli;
 pub mod config;
+pub mod configsync;
 pub mod index;
 pub mod k8s;
 pub mod lsp;
