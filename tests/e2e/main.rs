@@ -2,6 +2,7 @@
 
 mod check_cli;
 mod ci_integration;
+mod configsync;
 mod harness;
 mod hostile_yaml;
 mod ignore_comments;

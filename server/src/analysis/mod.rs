@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod cache_tests;
 pub mod completion;
+pub mod configsync;
 pub mod context;
 #[cfg(test)]
 mod fixtures;
@@ -158,6 +159,8 @@ pub fn analyze_file(
         push_shifted(&mut diagnostics, &result, slot.start, &mut seen_registry_failures);
         docs.push(result);
     }
+    // RootSync/RepoSync spec rules (KNV1061): whole-file, and cheap when there is none.
+    diagnostics.extend(crate::configsync::sync_spec_diagnostics(file));
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     let results =
         FileResults { epoch: cx.epoch, opts: Some(cx.opts.clone()), check_tags: cx.check_tags, docs, validated };

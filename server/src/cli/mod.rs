@@ -51,8 +51,13 @@ the CustomResourceDefinitions found in the checked files).
 
 Options:
   -f, --format FORMAT            text (default), json, sarif (code scanning), github (annotations) or
-                                 junit (JUnit XML for GitLab and Jenkins)
+                                 junit (JUnit XML for GitLab and Jenkins), nomos (Config Sync findings
+                                 only, printed and exiting as `nomos vet` does)
   -q, --quiet                    print only the problems: no summary line (nor progress)
+      --source-format FMT            each PATH is a Config Sync root in this format (hierarchy or
+                                 unstructured), as for `nomos vet --path PATH --source-format FMT`;
+                                 without it, roots come from RootSync/RepoSync objects and
+                                 hierarchical layouts (system/repo.yaml)
       --color WHEN               colour text output: auto (default: when stdout is a terminal and
                                  NO_COLOR is not set), always or never
       --kubernetes-version VER   validate built-in kinds against Kubernetes VER (e.g. 1.30) instead of
@@ -93,6 +98,8 @@ pub struct Options {
     pub max_file_bytes: u64,
     pub quiet: bool,
     pub color: ColorChoice,
+    /// `--source-format`: each PATH is a Config Sync root of this format (as for `nomos vet`).
+    pub source_format: Option<crate::configsync::Format>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -157,11 +164,21 @@ pub fn run(args: &[String]) -> i32 {
     {
         eprintln!("gitops-ls check: cannot write output: {e}");
     }
-    if opts.format != Format::Text && opts.format != Format::Json && !opts.quiet {
+    if !matches!(opts.format, Format::Text | Format::Json | Format::Nomos) && !opts.quiet {
         eprintln!("{}", summary.line());
     }
+    // As `nomos vet`: only Config Sync's own findings decide the status.
+    let nomos_errors = || {
+        outcome
+            .reports
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| output::is_nomos(f) && f.diagnostic.severity == Severity::Error)
+    };
     if outcome.internal_failures > 0 {
         EXIT_INTERNAL
+    } else if opts.format == Format::Nomos {
+        if nomos_errors() { EXIT_ERRORS } else { EXIT_OK }
     } else if summary.errors > 0 {
         EXIT_ERRORS
     } else {
@@ -214,6 +231,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut color = ColorChoice::Auto;
     let mut insecure = Vec::new();
     let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
+    let mut source_format = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -246,6 +264,14 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or(format!("--max-file-size-mb needs a whole number of megabytes above 0, not `{v}`"))?;
+                continue;
+            }
+            "--source-format" => {
+                let v = value("--source-format")?;
+                source_format = Some(
+                    crate::configsync::Format::parse(&v)
+                        .ok_or(format!("--source-format takes hierarchy or unstructured, not `{v}`"))?,
+                );
                 continue;
             }
             "--color" => {
@@ -287,7 +313,8 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         return Err("no PATH given".into());
     }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
-    Ok(Some(Options { format, paths, schemas, images, max_file_bytes: vfs::megabytes(max_file_mb), quiet, color }))
+    let max_file_bytes = vfs::megabytes(max_file_mb);
+    Ok(Some(Options { format, paths, schemas, images, max_file_bytes, quiet, color, source_format }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -305,6 +332,9 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
     /// Where the diagnostic's related places are (1-based, character columns).
     pub related: Vec<RelatedFinding>,
+    /// For a Config Sync finding: the file's path in its root and the object, as `nomos vet`
+    /// names them.
+    pub nomos: Option<(PathBuf, Option<crate::configsync::nomos_format::ObjectId>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -398,7 +428,7 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
             outcome.internal_failure(i, &message);
         }
     }
-    repository_findings(&mut outcome, &opts.paths, repo, summaries, limit);
+    repository_findings(&mut outcome, opts, &store, repo, summaries);
     outcome
 }
 
@@ -407,12 +437,13 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
 /// findings, and the files they point at, are read again.
 fn repository_findings(
     outcome: &mut Outcome,
-    paths: &[PathBuf],
+    opts: &Options,
+    store: &SchemaStore,
     mut repo: RepoIndex,
     summaries: Vec<(PathBuf, FileSummary)>,
-    limit: u64,
 ) {
-    let mut roots: Vec<PathBuf> = paths.iter().flat_map(|p| vfs::repository_roots(&absolute(p))).collect();
+    let limit = opts.max_file_bytes;
+    let mut roots: Vec<PathBuf> = opts.paths.iter().flat_map(|p| vfs::repository_roots(&absolute(p))).collect();
     roots.sort();
     roots.dedup();
     repo.set_roots(roots);
@@ -441,9 +472,38 @@ fn repository_findings(
         let p = lines.line_col(text, offset, Encoding::Chars);
         (p.line + 1, p.col + 1)
     };
+    // Config Sync roots, each vetted whole: (absolute path) → (path in its root, findings).
+    let sync_objects = |p: &Path| {
+        vfs::read_text(p, limit)
+            .map(|t| crate::configsync::sync_objects(&YamlFile::parse(t.as_str())))
+            .unwrap_or_default()
+    };
+    let mut roots = analysis::configsync::roots(&repo, &sync_objects);
+    if let Some(format) = opts.source_format {
+        for dir in opts.paths.iter().map(|p| absolute(p)).filter(|p| p.is_dir()) {
+            roots.retain(|r| r.dir != dir);
+            roots.push(analysis::configsync::Root { dir, format, synced_by: None });
+        }
+    }
+    let mut vetted: std::collections::HashMap<PathBuf, (PathBuf, Vec<Diagnostic>)> = Default::default();
+    for root in &roots {
+        let members = analysis::configsync::files_of(&roots, root, repo.files().map(|(p, _)| p));
+        let parsed: Vec<(PathBuf, YamlFile)> =
+            members.iter().filter_map(|p| Some((p.to_path_buf(), YamlFile::parse(text_of(p)?.0.as_str())))).collect();
+        let files: Vec<(PathBuf, &YamlFile)> = parsed.iter().map(|(p, f)| (p.clone(), f)).collect();
+        for (path, d) in analysis::configsync::vet(root, &files, store) {
+            let in_root = path.strip_prefix(&root.dir).unwrap_or(&path).to_path_buf();
+            vetted.entry(path).or_insert_with(|| (in_root, Vec::new())).1.push(d);
+        }
+    }
     for report in &mut outcome.reports {
         let Some(summary) = own.get(&report.path) else { continue };
-        let found = index::cross::diagnostics(&repo, &absolute(&report.path), summary, &disk, true);
+        let abs = absolute(&report.path);
+        let mut found = index::cross::diagnostics(&repo, &abs, summary, &disk, true);
+        let in_root = vetted.remove(&abs).map(|(in_root, ds)| {
+            found.extend(ds);
+            in_root
+        });
         if found.is_empty() {
             continue;
         }
@@ -466,7 +526,11 @@ fn repository_findings(
                     Some(RelatedFinding { path, line, column, end_line, end_column, message: r.message.clone() })
                 })
                 .collect();
-            report.findings.push(Finding { line, column, end_line, end_column, diagnostic: d, related });
+            let nomos = in_root
+                .as_ref()
+                .filter(|_| d.code.starts_with("KNV"))
+                .map(|p| (p.clone(), crate::configsync::nomos_format::object_at(&file, d.span.start)));
+            report.findings.push(Finding { line, column, end_line, end_column, diagnostic: d, related, nomos });
         }
         report.findings.sort_by_key(|f| (f.line, f.column, f.end_line, f.end_column));
     }
@@ -652,6 +716,7 @@ fn whole_file(message: String, code: &'static str) -> Finding {
         end_column: 1,
         diagnostic: Diagnostic::new(Default::default(), Severity::Error, code, message),
         related: Vec::new(),
+        nomos: None,
     }
 }
 
@@ -692,7 +757,7 @@ fn findings_for(
         .map(|d| {
             let (line, column) = position(d.span.start);
             let (end_line, end_column) = position(d.span.end);
-            Finding { line, column, end_line, end_column, diagnostic: d, related: Vec::new() }
+            Finding { line, column, end_line, end_column, diagnostic: d, related: Vec::new(), nomos: None }
         })
         .collect();
     (findings, analysis.resources)

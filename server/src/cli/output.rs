@@ -14,16 +14,19 @@ pub enum Format {
     Sarif,
     Github,
     Junit,
+    /// `nomos vet`'s own output, Config Sync findings only.
+    Nomos,
 }
 
 impl Format {
     /// Every format, by the name `--format` takes.
-    pub const ALL: [(&'static str, Format); 5] = [
+    pub const ALL: [(&'static str, Format); 6] = [
         ("text", Format::Text),
         ("json", Format::Json),
         ("sarif", Format::Sarif),
         ("github", Format::Github),
         ("junit", Format::Junit),
+        ("nomos", Format::Nomos),
     ];
 
     pub fn parse(v: &str) -> Result<Format, String> {
@@ -109,6 +112,7 @@ pub fn write_report(
         Format::Sarif => write_sarif(out, reports),
         Format::Github => write_github(out, reports),
         Format::Junit => write_junit(out, reports, summary),
+        Format::Nomos => write_nomos(out, reports),
     }
 }
 
@@ -165,6 +169,25 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], summary: &Summary, s
             writeln!(out, "{color}{}{RESET}", summary.line())
         }
     }
+}
+
+/// The Config Sync findings (KNV codes) only, printed as `nomos vet` prints them.
+fn write_nomos(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<()> {
+    let findings: Vec<crate::configsync::nomos_format::Finding> = reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .filter(|(_, f)| is_nomos(f))
+        .map(|(r, f)| {
+            let (path, object) = f.nomos.clone().unwrap_or_else(|| (r.path.clone(), None));
+            crate::configsync::nomos_format::Finding { path, diagnostic: f.diagnostic.clone(), object }
+        })
+        .collect();
+    write!(out, "{}", crate::configsync::nomos_format::format_nomos(&findings))
+}
+
+/// A finding `nomos vet` reports too.
+pub fn is_nomos(f: &super::Finding) -> bool {
+    f.diagnostic.code.starts_with("KNV")
 }
 
 fn write_json(out: &mut impl Write, reports: &[FileReport], summary: &Summary) -> std::io::Result<()> {
@@ -475,6 +498,7 @@ mod tests {
             end_column: 12,
             diagnostic: Diagnostic::new(Default::default(), sev, code, msg),
             related: Vec::new(),
+            nomos: None,
         };
         vec![FileReport {
             path: PathBuf::from("./apps/web.yaml"),

@@ -39,16 +39,9 @@ pub struct Applies {
     pub this_repository: bool,
 }
 
-/// Kinds whose objects have no namespace, among those references point at.
+/// Kinds whose objects have no namespace (built-in ones; a CRD's scope is not known here).
 pub fn is_cluster_scoped_target(group: &str, kind: &str) -> bool {
-    matches!(
-        (group, kind),
-        ("", "Namespace" | "PersistentVolume" | "Node")
-            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
-            | ("scheduling.k8s.io", "PriorityClass")
-            | ("storage.k8s.io", "StorageClass")
-            | ("apiextensions.k8s.io", "CustomResourceDefinition")
-    )
+    crate::k8s::scope::builtin_namespaced(group, kind) == Some(false)
 }
 
 /// What exists without being declared: built-in objects of every cluster.

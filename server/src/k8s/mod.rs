@@ -7,3 +7,4 @@ pub mod image;
 pub mod kustomize;
 pub mod namespace_scope;
 pub mod quantity;
+pub mod scope;

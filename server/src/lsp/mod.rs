@@ -8,6 +8,7 @@
 //!   bad ones, and forwards the rest to the framework.
 //! - [`convert`] is the only place that maps byte offsets to protocol positions.
 
+mod configsync;
 pub mod convert;
 pub mod framing;
 pub mod guard;

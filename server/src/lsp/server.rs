@@ -66,6 +66,8 @@ struct Shared {
     applied_pull: Mutex<u64>,
     /// Disk reads, one at a time and in order, off the handlers.
     disk: tokio::sync::mpsc::UnboundedSender<DiskJob>,
+    /// Config Sync roots and the closed files parsed for vetting them.
+    configsync: super::configsync::ConfigSync,
 }
 
 /// Work on files that are not open.
@@ -122,6 +124,7 @@ impl Backend {
             pulls: AtomicU64::new(0),
             applied_pull: Mutex::new(0),
             disk,
+            configsync: Default::default(),
         });
         tokio::spawn(disk_worker(Arc::downgrade(&shared), disk_jobs));
         // A fetch that lands changes what the image diagnostics can say.
@@ -375,7 +378,12 @@ impl Shared {
         };
         let key = Workspace::key(&snap.uri, path.as_deref());
         let index = self.workspace.index();
-        let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, self.workspace.scanned());
+        let scanned = self.workspace.scanned();
+        let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, scanned);
+        if scanned {
+            let limit = self.settings().max_file_bytes() as u64;
+            found.extend(self.configsync.diagnostics(&index, &self.session, &self.store, (&key, &snap.yaml), limit));
+        }
         if !found.is_empty() {
             let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes()));
             found = analysis::suppress::suppress(&snap.yaml, found, line_of);

@@ -1,0 +1,118 @@
+//! Config Sync: `check` finds what `nomos vet` finds in the fixture roots (each finding of
+//! `expected.txt`, no more), prints it the way nomos does with `--format nomos`, and the
+//! server publishes the same findings while a file of a root is edited.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::harness::Server;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configsync").join(name)
+}
+
+fn check(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .args(["check", "--offline"])
+        .args(args)
+        .arg(root)
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap()
+}
+
+/// `path:line:col: KNVxxxx` of every Config Sync finding, sorted.
+fn knv_findings(root: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let out = check(root, &all);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prefix = format!("{}/", root.display());
+    let mut found: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"].as_str().unwrap().starts_with("KNV"))
+        .map(|d| {
+            let path = d["path"].as_str().unwrap().trim_start_matches(&prefix).to_string();
+            format!("{path}:{}:{}: {}", d["line"], d["column"], d["code"].as_str().unwrap())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn expected(root: &Path) -> Vec<String> {
+    let mut lines: Vec<String> =
+        std::fs::read_to_string(root.join("expected.txt")).unwrap().lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn check_finds_exactly_the_expected_findings_of_every_fixture_root() {
+    let mut total = 0;
+    for (name, format) in [
+        ("hierarchy-invalid", "hierarchy"),
+        ("hierarchy-valid", "hierarchy"),
+        ("unstructured-invalid", "unstructured"),
+        ("unstructured-valid", "unstructured"),
+    ] {
+        let root = fixture(name);
+        let want = expected(&root);
+        assert_eq!(knv_findings(&root, &["--source-format", format]), want, "{name}");
+        total += want.len();
+    }
+    // Not a comparison of empty lists.
+    assert!(total >= 25, "{total} findings expected in all");
+    // A hierarchical root is recognised by its system/repo.yaml without being told.
+    let root = fixture("hierarchy-invalid");
+    assert_eq!(knv_findings(&root, &[]), expected(&root));
+}
+
+#[test]
+fn the_nomos_format_prints_and_exits_as_nomos_vet() {
+    let out = check(&fixture("hierarchy-invalid"), &["--format", "nomos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // 14 findings; the two of one name collision read the same and are printed once.
+    assert!(text.starts_with("Error: 13 error(s)"), "{text}");
+    assert!(text.contains("KNV1020: "), "{text}");
+    assert!(text.contains("source: namespaces/prod/namespace.yaml"), "{text}");
+    assert!(text.contains("For more information, see https://g.co/cloud/acm-errors#knv1020"), "{text}");
+    // Schema findings are not nomos's: a valid root passes whatever else gitops-ls reports.
+    let out = check(&fixture("unstructured-valid"), &["--format", "nomos", "--source-format", "unstructured"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "✅ No validation issues found.\n");
+}
+
+#[test]
+fn the_server_vets_the_root_of_an_open_document_as_it_is_edited() {
+    let root = fixture("hierarchy-invalid");
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let path = root.join("namespaces/prod/namespace.yaml");
+    let uri = format!("file://{}", path.display());
+    let text = std::fs::read_to_string(&path).unwrap();
+    server.open(&uri, 1, &text);
+    let with = |code: &'static str, want: bool| {
+        let uri = uri.clone();
+        move |n: &Value| {
+            n["method"] == "textDocument/publishDiagnostics"
+                && n["params"]["uri"] == uri.as_str()
+                && n["params"]["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == code) == want
+        }
+    };
+    let (at, params) = server.await_notification("KNV1020", 0, with("KNV1020", true));
+    let d = params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "KNV1020").unwrap().clone();
+    assert_eq!(d["range"]["start"], json!({"line": 3, "character": 8}));
+    // Naming the Namespace after its directory fixes it.
+    let fixed = text.replace("name: production", "name: prod");
+    assert_ne!(fixed, text, "the fixture names its Namespace `production`");
+    server.change(&uri, 2, vec![json!({"text": fixed})]);
+    server.await_notification("KNV1020 gone", at + 1, with("KNV1020", false));
+    server.shutdown_and_exit();
+}
