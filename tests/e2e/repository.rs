@@ -235,3 +235,51 @@ fn paths_and_references_navigate_across_the_repository() {
     assert_eq!(first["location"]["uri"], sa);
     server.shutdown_and_exit();
 }
+
+#[test]
+fn renaming_an_object_or_a_file_edits_what_refers_to_it() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    let caps = server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    assert_eq!(caps["renameProvider"]["prepareProvider"], true);
+    assert_eq!(caps["workspace"]["fileOperations"]["willRename"]["filters"][0]["pattern"]["glob"], "**/*");
+    let sa_path = root.join("apps/base/serviceaccount.yaml");
+    let sa = file_uri(&sa_path);
+    let deployment_path = root.join("apps/base/deployment.yaml");
+    let deployment = file_uri(&deployment_path);
+    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
+    server.await_notification("the scan's findings", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == deployment
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
+    let at = json!({"textDocument": {"uri": sa}, "position": {"line": 3, "character": 9}});
+    let prepared = server.request("textDocument/prepareRename", at.clone());
+    assert_eq!(prepared["placeholder"], "web");
+    assert_eq!(prepared["range"], json!({"start": {"line": 3, "character": 8}, "end": {"line": 3, "character": 11}}));
+    let mut params = at.clone();
+    params["newName"] = json!("web-runner");
+    let edit = server.request("textDocument/rename", params);
+    let changes = edit["changes"].as_object().unwrap();
+    let mut files: Vec<&String> = changes.keys().collect();
+    files.sort();
+    assert_eq!(files, [&deployment, &sa]);
+    assert_eq!(changes[&deployment][0]["range"]["start"], json!({"line": 14, "character": 26}));
+    assert_eq!(changes[&deployment][0]["newText"], "web-runner");
+    let mut bad = at.clone();
+    bad["newName"] = json!("Web_Runner");
+    let error = server.request_error("textDocument/rename", bad);
+    assert!(error["message"].as_str().unwrap().contains("not a valid object name"), "{error}");
+    // Moving service.yaml into a subdirectory rewrites the base kustomization's entry.
+    let old = file_uri(&root.join("apps/base/service.yaml"));
+    let new = file_uri(&root.join("apps/base/network/service.yaml"));
+    let edit = server.request("workspace/willRenameFiles", json!({"files": [{"oldUri": old, "newUri": new}]}));
+    let base = file_uri(&root.join("apps/base/kustomization.yaml"));
+    let edits = edit["changes"][&base].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{edit}");
+    assert_eq!(edits[0]["newText"], "network/service.yaml");
+    assert_eq!(edits[0]["range"], json!({"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 16}}));
+    server.shutdown_and_exit();
+}

@@ -199,17 +199,10 @@ fn push_object<'a>(
 
 /// Kubernetes' DNS-1123 subdomain: at most 253 characters, dot-separated label-like parts.
 pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253 && !s.is_empty() && s.split('.').all(is_label_chars)
+    crate::schema::validate::dns_subdomain_problem(s).is_none()
 }
 
 /// Kubernetes' DNS-1123 label: at most 63 lowercase alphanumerics or `-`, alphanumeric at both ends.
 pub(crate) fn is_dns1123_label(s: &str) -> bool {
-    s.len() <= 63 && is_label_chars(s)
-}
-
-fn is_label_chars(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
+    crate::schema::validate::dns_label_problem(s).is_none()
 }

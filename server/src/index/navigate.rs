@@ -119,6 +119,95 @@ pub fn referrers(index: &RepoIndex, path: &Path, own: &FileSummary, object: &Obj
     out
 }
 
+/// What a rename at a position renames: an object (group, kind, namespace, name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renamed {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// The name under `offset` that a rename would change (an object's `metadata.name`, or a
+/// reference to one), with its span.
+pub fn rename_target(own: &FileSummary, offset: usize) -> Option<(Span, Renamed)> {
+    if let Some(o) = own.objects.iter().find(|o| o.name_span.is_some_and(|s| s.touches(offset))) {
+        let renamed = Renamed {
+            group: o.group().to_string(),
+            kind: o.kind.clone(),
+            namespace: o.namespace.clone(),
+            name: o.name.clone()?,
+        };
+        return Some((o.name_span?, renamed));
+    }
+    let (from, r) = reference_at(own, offset)?;
+    let namespace =
+        if is_cluster_scoped_target(&r.group, &r.kind) { None } else { r.namespace.clone().or(from.namespace.clone()) };
+    Some((r.span, Renamed { group: r.group.clone(), kind: r.kind.clone(), namespace, name: r.name.clone() }))
+}
+
+/// Every place naming `renamed`: its definitions and the references to it, with `own` as the
+/// current summary of the file at `path`.
+pub fn rename_sites(index: &RepoIndex, path: &Path, own: &FileSummary, renamed: &Renamed) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut visit = |p: &Path, s: &FileSummary| {
+        for o in &s.objects {
+            let defines = o.group() == renamed.group
+                && o.kind == renamed.kind
+                && o.name.as_deref() == Some(renamed.name.as_str())
+                && same_namespace(&renamed.group, &renamed.kind, o.namespace.as_deref(), renamed.namespace.as_deref());
+            if defines && let Some(span) = o.name_span {
+                out.push(Target { path: p.to_path_buf(), span: Some(span) });
+            }
+            for r in &o.refs {
+                let ns = r.namespace.as_deref().or(o.namespace.as_deref());
+                if r.group == renamed.group
+                    && r.kind == renamed.kind
+                    && r.name == renamed.name
+                    && same_namespace(&r.group, &r.kind, ns, renamed.namespace.as_deref())
+                {
+                    out.push(Target { path: p.to_path_buf(), span: Some(r.span) });
+                }
+            }
+        }
+    };
+    visit(path, own);
+    for (p, s) in index.files().filter(|(p, _)| *p != path) {
+        visit(p, s);
+    }
+    out.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+    out.dedup();
+    out
+}
+
+/// The kustomization entries a file or directory move breaks, with the text each should
+/// say instead: (kustomization, entry span, new path as written there).
+pub fn file_moves(index: &RepoIndex, old: &Path, new: &Path) -> Vec<(PathBuf, Span, String, String)> {
+    let mut out = Vec::new();
+    for (k, s) in index.files() {
+        let Some(build) = s.kustomization.as_ref().map(|k| &k.build) else { continue };
+        // The kustomization itself moving changes what every relative entry means.
+        let moved_dir = if k.starts_with(old) { new.join(k.strip_prefix(old).unwrap_or(k)) } else { k.to_path_buf() };
+        for e in &build.entries {
+            let target = match e.path.strip_prefix(old) {
+                Ok(rest) if rest.as_os_str().is_empty() => new.to_path_buf(),
+                Ok(rest) => new.join(rest),
+                Err(_) if moved_dir != k => e.path.clone(),
+                Err(_) => continue,
+            };
+            let mut written = super::units::relative(&moved_dir, &target);
+            if e.raw.starts_with("./") && !written.starts_with("..") {
+                written = format!("./{written}");
+            }
+            if written != e.raw {
+                out.push((k.to_path_buf(), e.span, e.raw.clone(), written));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Objects whose `Kind name` matches `query` (case-insensitive, letters in order), best first:
 /// (file, object).
 pub fn symbols<'a>(index: &'a RepoIndex, query: &str, limit: usize) -> Vec<(&'a Path, &'a ObjectSummary)> {
@@ -225,6 +314,44 @@ spec:
         );
         let at = k.find("base").unwrap();
         assert_eq!(definition(&idx, &own, at, &is_dir)[0].path, PathBuf::from("/r/app/base/kustomization.yaml"));
+    }
+
+    #[test]
+    fn renaming_an_object_changes_its_definition_and_its_references() {
+        let idx = index(&[("/r/d.yaml", DEPLOY), ("/r/cm.yaml", CM), ("/r/o.yaml", OTHER_NS)]);
+        let own = idx.get(Path::new("/r/d.yaml")).unwrap().clone();
+        let at = DEPLOY.find("settings").unwrap();
+        let (span, renamed) = rename_target(&own, at + 3).unwrap();
+        assert_eq!(span, Span::new(at, at + 8));
+        assert_eq!(renamed.namespace.as_deref(), Some("apps"));
+        let sites = rename_sites(&idx, Path::new("/r/d.yaml"), &own, &renamed);
+        let files: Vec<&Path> = sites.iter().map(|t| t.path.as_path()).collect();
+        // The ConfigMap of namespace `other` keeps its name.
+        assert_eq!(files, [Path::new("/r/cm.yaml"), Path::new("/r/d.yaml")]);
+    }
+
+    #[test]
+    fn moving_a_file_rewrites_the_entries_that_name_it() {
+        let idx = index(&[
+            ("/r/app/kustomization.yaml", "resources: [./deploy.yaml, ../shared/cm.yaml]\n"),
+            ("/r/overlay/kustomization.yaml", "resources: [../app]\n"),
+        ]);
+        let moves = file_moves(&idx, Path::new("/r/app/deploy.yaml"), Path::new("/r/app/workloads/deploy.yaml"));
+        let got: Vec<(&Path, &str, &str)> =
+            moves.iter().map(|(k, _, old, new)| (k.as_path(), old.as_str(), new.as_str())).collect();
+        assert_eq!(got, [(Path::new("/r/app/kustomization.yaml"), "./deploy.yaml", "./workloads/deploy.yaml")]);
+        // Moving the directory: the overlay's entry follows, and the moved kustomization's
+        // entries out of the directory are rewritten from its new place.
+        let moves = file_moves(&idx, Path::new("/r/app"), Path::new("/r/apps/web"));
+        let got: Vec<(&Path, &str, &str)> =
+            moves.iter().map(|(k, _, old, new)| (k.as_path(), old.as_str(), new.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (Path::new("/r/app/kustomization.yaml"), "../shared/cm.yaml", "../../shared/cm.yaml"),
+                (Path::new("/r/overlay/kustomization.yaml"), "../app", "../apps/web"),
+            ]
+        );
     }
 
     #[test]

@@ -410,6 +410,24 @@ impl Shared {
         self.locate(&related)
     }
 
+    /// The text `raw` inside the scalar at `span` of `path` (inside its quotes, after a
+    /// generator's `key=`), as a location.
+    fn entry_location(&self, path: &std::path::Path, span: crate::yaml::Span, raw: &str) -> Option<Location> {
+        let uri = Uri::from_file_path(path)?;
+        let text = match self.session.document(&uri) {
+            Some(doc) => doc.text(),
+            None => crate::vfs::read_text(path, self.settings().max_file_bytes() as u64).ok()?.to_string(),
+        };
+        let within = text.get(span.start..span.end)?;
+        let at = span.start + within.find(raw)?;
+        let related = crate::yaml::Related {
+            path: path.to_path_buf(),
+            span: crate::yaml::Span::new(at, at + raw.len()),
+            message: String::new(),
+        };
+        self.locate(&related)
+    }
+
     /// Where a related place is: in an open document as edited, else on disk.
     fn locate(&self, related: &crate::yaml::Related) -> Option<Location> {
         let uri = Uri::from_file_path(&related.path)?;
@@ -624,6 +642,22 @@ impl LanguageServer for Backend {
                         work_done_progress_options: Default::default(),
                     }),
                     workspace_symbol_provider: Some(OneOf::Left(true)),
+                    rename_provider: Some(OneOf::Right(RenameOptions {
+                        prepare_provider: Some(true),
+                        work_done_progress_options: Default::default(),
+                    })),
+                    workspace: Some(WorkspaceServerCapabilities {
+                        workspace_folders: None,
+                        file_operations: Some(WorkspaceFileOperationsServerCapabilities {
+                            will_rename: Some(FileOperationRegistrationOptions {
+                                filters: vec![FileOperationFilter {
+                                    scheme: Some("file".into()),
+                                    pattern: FileOperationPattern { glob: "**/*".into(), matches: None, options: None },
+                                }],
+                            }),
+                            ..Default::default()
+                        }),
+                    }),
                     folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -835,6 +869,89 @@ impl LanguageServer for Backend {
                 })
                 .await?;
             Ok(found.filter(|l| !l.is_empty()))
+        })
+        .await
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        const METHOD: &str = "textDocument/prepareRename";
+        let TextDocumentPositionParams { text_document, position } = params;
+        guard::request(METHOD, async {
+            let found = self
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let (_, own) = Shared::own_summary(s);
+                    let (span, renamed) = crate::index::navigate::rename_target(&own, offset)?;
+                    Some(PrepareRenameResponse::RangeWithPlaceholder {
+                        range: convert::range(s.doc.range(span.start, span.end)),
+                        placeholder: renamed.name,
+                    })
+                })
+                .await?;
+            Ok(found.flatten())
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        const METHOD: &str = "textDocument/rename";
+        let TextDocumentPositionParams { text_document, position } = params.text_document_position;
+        let new_name = params.new_name;
+        if let Some(problem) = crate::schema::validate::dns_subdomain_problem(&new_name) {
+            return Err(Error::invalid_params(format!("`{new_name}` is not a valid object name: it {problem}")));
+        }
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let found = self
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let (key, own) = Shared::own_summary(s);
+                    let (_, renamed) = crate::index::navigate::rename_target(&own, offset)?;
+                    let index = shared.workspace.index();
+                    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                    for t in crate::index::navigate::rename_sites(&index, &key, &own, &renamed) {
+                        // The open document's own places are converted against this very state.
+                        let location = if t.path == key {
+                            let span = t.span.unwrap_or_default();
+                            Location { uri: s.uri.clone(), range: convert::range(s.doc.range(span.start, span.end)) }
+                        } else {
+                            shared.target_location(&t)?
+                        };
+                        changes
+                            .entry(location.uri)
+                            .or_default()
+                            .push(TextEdit { range: location.range, new_text: new_name.clone() });
+                    }
+                    Some(WorkspaceEdit { changes: Some(changes), ..Default::default() })
+                })
+                .await?;
+            Ok(found.flatten())
+        })
+        .await
+    }
+
+    async fn will_rename_files(&self, params: RenameFilesParams) -> Result<Option<WorkspaceEdit>> {
+        const METHOD: &str = "workspace/willRenameFiles";
+        let shared = Arc::clone(&self.shared);
+        guard::request(METHOD, async {
+            let edit = guard::blocking(METHOD, move || {
+                let index = shared.workspace.index();
+                let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+                for f in &params.files {
+                    let (Ok(old), Ok(new)) = (f.old_uri.parse::<Uri>(), f.new_uri.parse::<Uri>()) else { continue };
+                    let (Some(old), Some(new)) = (file_path(&old), file_path(&new)) else { continue };
+                    for (k, span, raw, written) in crate::index::navigate::file_moves(&index, &old, &new) {
+                        let Some(location) = shared.entry_location(&k, span, &raw) else { continue };
+                        changes
+                            .entry(location.uri)
+                            .or_default()
+                            .push(TextEdit { range: location.range, new_text: written });
+                    }
+                }
+                (!changes.is_empty()).then(|| WorkspaceEdit { changes: Some(changes), ..Default::default() })
+            })
+            .await?;
+            Ok(edit)
         })
         .await
     }

@@ -1038,7 +1038,8 @@ fn is_substituted(s: &str) -> bool {
     gitops::is_opaque(s)
 }
 
-fn dns_subdomain_problem(s: &str) -> Option<String> {
+/// Why `s` is not a DNS-1123 subdomain (an object name), if it is not.
+pub fn dns_subdomain_problem(s: &str) -> Option<String> {
     if s.len() > 253 {
         return Some("must be at most 253 characters".into());
     }
@@ -1053,7 +1054,8 @@ fn dns_subdomain_problem(s: &str) -> Option<String> {
     None
 }
 
-fn dns_label_problem(s: &str) -> Option<String> {
+/// Why `s` is not a DNS-1123 label (a namespace), if it is not.
+pub fn dns_label_problem(s: &str) -> Option<String> {
     if s.len() > 63 {
         return Some("must be at most 63 characters".into());
     }
