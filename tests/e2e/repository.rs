@@ -283,3 +283,38 @@ fn renaming_an_object_or_a_file_edits_what_refers_to_it() {
     assert_eq!(edits[0]["range"], json!({"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 16}}));
     server.shutdown_and_exit();
 }
+
+#[test]
+fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let sa_path = root.join("apps/base/serviceaccount.yaml");
+    let sa = file_uri(&sa_path);
+    let deployment_path = root.join("apps/base/deployment.yaml");
+    let deployment = file_uri(&deployment_path);
+    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
+    server.await_notification("the scan's findings", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == deployment
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
+    let hover = server
+        .request("textDocument/hover", json!({"textDocument": {"uri": sa}, "position": {"line": 3, "character": 9}}));
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("- `prod/web` in the kustomize build of `../prod/kustomization.yaml`"), "{text}");
+    assert!(text.contains("- `staging/web` in the kustomize build of `../staging/kustomization.yaml`"), "{text}");
+    assert!(text.contains("1 reference in this repository: `deployment.yaml`"), "{text}");
+    let kustomization_path = root.join("apps/prod/kustomization.yaml");
+    let kustomization = file_uri(&kustomization_path);
+    server.open(&kustomization, 1, &std::fs::read_to_string(&kustomization_path).unwrap());
+    // The JSON patch's `target:` names a Deployment the build does not have.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": kustomization}, "position": {"line": 20, "character": 8}}),
+    );
+    assert_eq!(hover["contents"]["value"], "Patches nothing.");
+    server.shutdown_and_exit();
+}

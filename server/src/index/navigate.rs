@@ -119,6 +119,57 @@ pub fn referrers(index: &RepoIndex, path: &Path, own: &FileSummary, object: &Obj
     out
 }
 
+/// Hover text from the repository around the name under `offset`: how each build renders
+/// the object and how many references point at it; for a patch entry, what it patches.
+pub fn hover_note(index: &RepoIndex, path: &Path, own: &FileSummary, offset: usize) -> Option<(Span, String)> {
+    let derived = index.derived();
+    if let Some((i, o)) = own.objects.iter().enumerate().find(|(_, o)| o.name_span.is_some_and(|s| s.touches(offset))) {
+        let mut lines = Vec::new();
+        for (unit, m) in derived.rendered(path, i) {
+            let id = match (&m.namespace, &m.name) {
+                (Some(ns), Some(n)) => format!("`{ns}/{n}`"),
+                (None, Some(n)) => format!("`{n}`"),
+                _ => "(no name)".to_string(),
+            };
+            let via = if unit.kustomize { "kustomize build of" } else { "directory" };
+            lines.push(format!("- {id} in the {via} `{}`", super::units::relative(path, &unit.root)));
+        }
+        let refs = referrers(index, path, own, o);
+        let mut out = String::new();
+        if !lines.is_empty() {
+            out.push_str(&format!("**Applied as**\n{}\n\n", lines.join("\n")));
+        }
+        let files: std::collections::BTreeSet<String> =
+            refs.iter().map(|t| super::units::relative(path, &t.path)).collect();
+        out.push_str(&match refs.len() {
+            0 => "No reference to it in this repository.".to_string(),
+            n => format!(
+                "{n} reference{} in this repository: {}",
+                if n == 1 { "" } else { "s" },
+                files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        return Some((o.name_span?, out));
+    }
+    let k = own.kustomization.as_ref()?;
+    let unit_inputs = derived.inputs_of(path)?;
+    let describe = |m: &super::units::Member| {
+        let id = match (&m.namespace, &m.name) {
+            (Some(ns), Some(n)) => format!("{ns}/{n}"),
+            (_, n) => n.clone().unwrap_or_default(),
+        };
+        format!("- {} `{id}` (`{}`)", m.kind, super::units::relative(path, &m.file))
+    };
+    if let Some(t) = k.build.patch_targets.iter().find(|t| t.span.touches(offset)) {
+        let hits: Vec<String> =
+            unit_inputs.iter().filter(|m| super::units::target_matches(t, m, index)).map(describe).collect();
+        let text =
+            if hits.is_empty() { "Patches nothing.".to_string() } else { format!("**Patches**\n{}", hits.join("\n")) };
+        return Some((t.span, text));
+    }
+    None
+}
+
 /// What a rename at a position renames: an object (group, kind, namespace, name).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Renamed {
@@ -352,6 +403,15 @@ spec:
                 (Path::new("/r/overlay/kustomization.yaml"), "../app", "../apps/web"),
             ]
         );
+    }
+
+    #[test]
+    fn hover_on_a_patch_target_lists_what_it_patches() {
+        let k = "namespace: apps\nresources: [d.yaml]\npatches:\n  - target: {kind: Deployment, name: w.*}\n    patch: '[]'\n";
+        let idx = index(&[("/r/kustomization.yaml", k), ("/r/d.yaml", DEPLOY)]);
+        let own = idx.get(Path::new("/r/kustomization.yaml")).unwrap().clone();
+        let (_, text) = hover_note(&idx, Path::new("/r/kustomization.yaml"), &own, k.find("kind").unwrap()).unwrap();
+        assert_eq!(text, "**Patches**\n- Deployment `apps/web` (`d.yaml`)");
     }
 
     #[test]

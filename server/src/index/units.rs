@@ -75,6 +75,8 @@ pub struct Unit {
 #[derive(Debug, Default)]
 pub struct Derived {
     pub units: Vec<Unit>,
+    /// What each kustomization's resources render before its own transformers.
+    pub inputs: HashMap<PathBuf, Vec<Member>>,
     pub findings: HashMap<PathBuf, Vec<Finding>>,
     /// Units each file's objects belong to (indexes into `units`).
     pub units_of: HashMap<PathBuf, Vec<usize>>,
@@ -325,6 +327,7 @@ impl Derived {
             u.renders_charts |= u.members.iter().any(|m| super::refs::renders_unseen(&m.group, &m.kind));
         }
         let mut derived = Derived { units, ..Default::default() };
+        derived.inputs = before.iter().map(|(k, r)| (k.clone(), r.members.clone())).collect();
         for (i, u) in derived.units.iter().enumerate() {
             for m in &u.members {
                 let list = derived.units_of.entry(m.file.to_path_buf()).or_default();
@@ -339,6 +342,11 @@ impl Derived {
         findings.kustomizations(index, &memo, &before);
         derived.findings = findings.by_file;
         derived
+    }
+
+    /// What the kustomization at `path` builds before its own transformers run.
+    pub fn inputs_of(&self, path: &Path) -> Option<&[Member]> {
+        self.inputs.get(path).map(Vec::as_slice)
     }
 
     /// Findings about `path`'s content.
@@ -637,7 +645,7 @@ fn original_name<'a>(m: &Member, index: &'a RepoIndex) -> Option<&'a str> {
     index.get(&m.file)?.objects.get(m.object)?.name.as_deref()
 }
 
-fn target_matches(t: &super::kustomization::PatchTarget, m: &Member, index: &RepoIndex) -> bool {
+pub fn target_matches(t: &super::kustomization::PatchTarget, m: &Member, index: &RepoIndex) -> bool {
     let name_ok = |name: Option<&str>| match (&t.name, name) {
         (None, _) => true,
         (Some(_), None) => false,

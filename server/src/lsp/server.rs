@@ -1077,8 +1077,27 @@ impl LanguageServer for Backend {
                     .await?;
                 return Ok(hover.flatten());
             }
-            let hover =
-                self.with_snapshot(METHOD, text_document.uri, move |s| convert::hover(s, &store, position)).await?;
+            let shared = Arc::clone(&self.shared);
+            let hover = self
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    let schema = convert::hover(s, &store, position);
+                    // What the repository says about the name under the cursor comes after.
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let (key, own) = Shared::own_summary(s);
+                    let index = shared.workspace.index();
+                    let note = shared
+                        .workspace
+                        .scanned()
+                        .then(|| crate::index::navigate::hover_note(&index, &key, &own, offset))
+                        .flatten();
+                    let Some((span, note)) = note else { return schema };
+                    let markdown = match schema.as_ref().map(|h| &h.contents) {
+                        Some(HoverContents::Markup(m)) => format!("{}\n\n---\n\n{note}", m.value),
+                        _ => note,
+                    };
+                    convert::hover_result(s, analysis::Hover { span, markdown })
+                })
+                .await?;
             Ok(hover.flatten())
         })
         .await
