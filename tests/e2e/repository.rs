@@ -46,6 +46,7 @@ fn check_reports_every_repository_finding_with_its_related_locations() {
         ("apps/base/deployment.yaml", 23, 23, "reference-not-found"),
         ("apps/base/service.yaml", 4, 9, "duplicate-object"),
         ("apps/prod/extra.yaml", 4, 9, "duplicate-object"),
+        ("apps/prod/extra.yaml", 17, 3, "selector-matches-nothing"),
         ("apps/prod/kustomization.yaml", 7, 5, "kustomize-missing-path"),
         ("apps/prod/kustomization.yaml", 8, 5, "kustomize-missing-path"),
         ("apps/prod/kustomization.yaml", 14, 5, "kustomize-tag-and-digest"),

@@ -65,6 +65,7 @@ pub const KNOWN_CODES: &[&str] = &[
     "removed-api",
     "schema",
     "schema-load",
+    "selector-matches-nothing",
     "sops-encrypted",
     "template",
     "unknown-api-version",

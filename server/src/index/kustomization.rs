@@ -67,6 +67,8 @@ pub struct KustomizationSummary {
     pub patch_targets: Vec<PatchTarget>,
     /// Strategic-merge patch files (their objects name their targets).
     pub merge_patches: Vec<(PathBuf, Span)>,
+    /// Labels it adds: (key, value, to selectors, to pod templates).
+    pub labels: Vec<(String, String, bool, bool)>,
 }
 
 /// Remote bases and anything templated are not files of the workspace.
@@ -190,6 +192,23 @@ pub fn summarize(path: &Path, file: &YamlFile) -> KustomizationSummary {
                 _ => None,
             };
             out.images.push(ImageEntry { name, span: name_node.span.shift(start), tag_and_digest });
+        }
+        let pairs = |n: Option<&Node>| -> Vec<(String, String)> {
+            n.map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|e| Some((e.key.as_str()?.to_string(), e.value.as_str()?.to_string())))
+                .collect()
+        };
+        for (k, v) in pairs(root.get("commonLabels")) {
+            out.labels.push((k, v, true, true));
+        }
+        for l in root.get("labels").map(Node::items).unwrap_or_default() {
+            let flag = |key: &str| l.get(key).and_then(Node::as_scalar).is_some_and(|s| &*s.value == "true");
+            let (selectors, templates) = (flag("includeSelectors"), flag("includeTemplates"));
+            for (k, v) in pairs(l.get("pairs")) {
+                out.labels.push((k, v, selectors, selectors || templates));
+            }
         }
         out.namespace = out.namespace.take().or(text(root.get("namespace")));
         out.name_prefix = out.name_prefix.take().or(text(root.get("namePrefix")));

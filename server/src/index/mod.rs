@@ -42,6 +42,10 @@ pub struct ObjectSummary {
     pub images: Vec<String>,
     /// Directories it makes a GitOps tool apply.
     pub applies: Vec<Applies>,
+    /// A workload's pod template labels (a Pod's own).
+    pub pod_labels: Option<Vec<(String, String)>>,
+    /// A Service's `spec.selector`, with the selector's span.
+    pub selector: Option<(Vec<(String, String)>, Span)>,
 }
 
 impl ObjectSummary {
@@ -57,6 +61,8 @@ impl ObjectSummary {
             && self.name == other.name
             && self.implied == other.implied
             && self.images == other.images
+            && self.pod_labels == other.pod_labels
+            && self.selector.as_ref().map(|s| &s.0) == other.selector.as_ref().map(|s| &s.0)
             && self.applies.len() == other.applies.len()
             && self
                 .applies
@@ -156,6 +162,8 @@ fn object(node: &Node, start: usize) -> Option<ObjectSummary> {
         implied: refs::implied(group, &kind, node),
         images: image_names(node),
         applies: refs::applies(group, &kind, node, start),
+        pod_labels: refs::pod_labels(group, &kind, node),
+        selector: refs::service_selector(group, &kind, node, start),
         namespace: text(metadata.and_then(|m| m.get("namespace"))),
         name: text(name_node),
         name_span: name_node.filter(|n| n.as_str().is_some()).map(|n| n.span.shift(start)),

@@ -333,3 +333,34 @@ pub fn applies(group: &str, kind: &str, object: &Node, start: usize) -> Vec<Appl
     }
     out
 }
+
+fn string_pairs(node: Option<&Node>) -> Vec<(String, String)> {
+    node.map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| Some((e.key.as_str()?.to_string(), e.value.as_scalar()?.value.to_string())))
+        .collect()
+}
+
+/// The labels of a workload's pods (`None` for objects that run none).
+pub fn pod_labels(group: &str, kind: &str, object: &Node) -> Option<Vec<(String, String)>> {
+    let spec = object.get("spec");
+    let template = match (group, kind) {
+        ("", "Pod") => return Some(string_pairs(path(object, &["metadata", "labels"]))),
+        ("apps" | "", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController")
+        | ("batch", "Job") => spec?.get("template")?,
+        ("batch", "CronJob") => path(spec?, &["jobTemplate", "spec", "template"])?,
+        _ => return None,
+    };
+    Some(string_pairs(path(template, &["metadata", "labels"])))
+}
+
+/// A Service's pod selector and where it is written.
+pub fn service_selector(group: &str, kind: &str, object: &Node, start: usize) -> Option<(Vec<(String, String)>, Span)> {
+    if (group, kind) != ("", "Service") {
+        return None;
+    }
+    let selector = object.get("spec")?.get_entry("selector")?;
+    let pairs = string_pairs(Some(&selector.value));
+    (!pairs.is_empty()).then(|| (pairs, selector.key.span.shift(start)))
+}

@@ -173,3 +173,32 @@ spec: {target: {name: from-external-secret}}
     // The ExternalSecret's target, the optional reference and the built-in ServiceAccount are fine.
     assert_eq!(texts, ["missing"]);
 }
+
+#[test]
+fn a_service_must_select_a_pod_template_of_its_build_with_the_labels_builds_add() {
+    let deployment = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+";
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n";
+    // The inner kustomization adds `team: a` to its Service's selector only: the outer build's
+    // Deployment does not carry it.
+    let index = repo(&[
+        ("/r/svc/kustomization.yaml", "commonLabels: {team: a}\nresources: [svc.yaml]\n"),
+        ("/r/svc/svc.yaml", service),
+        ("/r/app/kustomization.yaml", "resources: [deploy.yaml, ../svc]\n"),
+        ("/r/app/deploy.yaml", deployment),
+    ]);
+    assert_eq!(codes(&index, "/r/svc/svc.yaml"), ["selector-matches-nothing"]);
+    // The same labels on both: selected.
+    let index = repo(&[
+        ("/r/app/kustomization.yaml", "commonLabels: {team: a}\nresources: [deploy.yaml, svc.yaml]\n"),
+        ("/r/app/svc.yaml", service),
+        ("/r/app/deploy.yaml", deployment),
+    ]);
+    assert_eq!(codes(&index, "/r/app/svc.yaml"), Vec::<&str>::new());
+}

@@ -26,6 +26,8 @@ pub enum Site {
     PatchTarget(usize),
     /// A kustomization's strategic-merge patch entry.
     MergePatch(usize),
+    /// A Service's `selector` key.
+    Selector(usize),
 }
 
 impl Site {
@@ -37,6 +39,7 @@ impl Site {
             Site::Image(i) => k?.images.get(i).map(|e| e.span),
             Site::PatchTarget(i) => k?.patch_targets.get(i).map(|t| t.span),
             Site::MergePatch(i) => k?.merge_patches.get(i).map(|p| p.1),
+            Site::Selector(i) => summary.objects.get(i)?.selector.as_ref().map(|s| s.1),
         }
     }
 }
@@ -59,6 +62,9 @@ pub struct Member {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: Option<String>,
+    /// Labels the builds add to its selectors and to its pod templates.
+    pub added_selector: Vec<(String, String)>,
+    pub added_template: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +135,8 @@ impl<'a> Builder<'a> {
                 kind: o.kind.clone(),
                 namespace: o.namespace.clone(),
                 name: o.name.clone(),
+                added_selector: Vec::new(),
+                added_template: Vec::new(),
             })
             .collect()
     }
@@ -186,6 +194,14 @@ impl<'a> Builder<'a> {
 
 /// What one kustomization's transformers do to an object's identity.
 fn transform(m: &mut Member, b: &super::KustomizationSummary) {
+    for (k, v, selectors, templates) in &b.labels {
+        if *selectors {
+            m.added_selector.push((k.clone(), v.clone()));
+        }
+        if *templates {
+            m.added_template.push((k.clone(), v.clone()));
+        }
+    }
     let namespace_kind = m.group.is_empty() && m.kind == "Namespace";
     if let Some(ns) = &b.namespace {
         if namespace_kind {
@@ -338,6 +354,7 @@ impl Derived {
         }
         let mut findings = Findings::default();
         findings.duplicates(&derived.units);
+        findings.selectors(index, &derived.units);
         findings.references(index, &derived.units);
         findings.kustomizations(index, &memo, &before);
         derived.findings = findings.by_file;
@@ -419,6 +436,51 @@ impl Findings {
                                 Site::ObjectName(other.object),
                                 "the other definition".into(),
                             )],
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// A Service whose selector matches no pod template of its unit.
+    fn selectors(&mut self, index: &RepoIndex, units: &[Unit]) {
+        for u in units.iter().filter(|u| !u.renders_charts) {
+            let object = |m: &Member| index.get(&m.file).and_then(|s| s.objects.get(m.object));
+            let pods: Vec<Vec<(String, String)>> = u
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let mut labels = object(m)?.pod_labels.clone()?;
+                    labels.extend(m.added_template.iter().cloned());
+                    Some(labels)
+                })
+                .collect();
+            // A unit without workloads: its Services are for pods applied elsewhere.
+            if pods.is_empty() {
+                continue;
+            }
+            for m in &u.members {
+                let Some((selector, _)) = object(m).and_then(|o| o.selector.as_ref()) else { continue };
+                let mut wanted = selector.clone();
+                wanted.extend(m.added_selector.iter().cloned());
+                if wanted.iter().any(|(k, v)| k.contains("${") || v.contains("${")) {
+                    continue;
+                }
+                let selected = pods.iter().any(|labels| wanted.iter().all(|w| labels.contains(w)));
+                if !selected {
+                    let text: Vec<String> = wanted.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    self.add(
+                        &m.file,
+                        Finding {
+                            site: Site::Selector(m.object),
+                            severity: Severity::Warning,
+                            code: "selector-matches-nothing",
+                            message: format!(
+                                "no pod template in this build has the labels {}: the Service selects no pods",
+                                text.join(", ")
+                            ),
+                            related: Vec::new(),
                         },
                     );
                 }
