@@ -46,14 +46,15 @@ fn check_reports_every_repository_finding_with_its_related_locations() {
         ("apps/base/deployment.yaml", 23, 23, "reference-not-found"),
         ("apps/base/service.yaml", 4, 9, "duplicate-object"),
         ("apps/prod/extra.yaml", 4, 9, "duplicate-object"),
-        ("apps/prod/extra.yaml", 17, 3, "selector-matches-nothing"),
+        ("apps/prod/extra.yaml", 18, 11, "substitution-undefined"),
+        ("apps/prod/extra.yaml", 20, 3, "selector-matches-nothing"),
         ("apps/prod/kustomization.yaml", 7, 5, "kustomize-missing-path"),
         ("apps/prod/kustomization.yaml", 8, 5, "kustomize-missing-path"),
         ("apps/prod/kustomization.yaml", 14, 5, "kustomize-tag-and-digest"),
         ("apps/prod/kustomization.yaml", 15, 11, "kustomize-image-unused"),
         ("apps/prod/kustomization.yaml", 19, 11, "patch-target-not-found"),
         ("apps/prod/kustomization.yaml", 21, 7, "patch-target-not-found"),
-        ("clusters/prod/apps.yaml", 21, 9, "flux-path-missing"),
+        ("clusters/prod/apps.yaml", 24, 9, "flux-path-missing"),
     ]
     .iter()
     .map(|(p, l, c, code)| (p.to_string(), *l, *c, code.to_string()))
@@ -317,5 +318,15 @@ fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
         json!({"textDocument": {"uri": kustomization}, "position": {"line": 20, "character": 8}}),
     );
     assert_eq!(hover["contents"]["value"], "Patches nothing.");
+    // A Flux variable shows what the Flux Kustomization applying the file sets it to.
+    let extra_path = root.join("apps/prod/extra.yaml");
+    let extra = file_uri(&extra_path);
+    server.open(&extra, 1, &std::fs::read_to_string(&extra_path).unwrap());
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": extra}, "position": {"line": 16, "character": 12}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.ends_with("---\n\n**`${ENV}`**\n- `prod` from the Flux Kustomization `flux-system/apps`"), "{text}");
     server.shutdown_and_exit();
 }

@@ -67,6 +67,7 @@ pub const KNOWN_CODES: &[&str] = &[
     "schema-load",
     "selector-matches-nothing",
     "sops-encrypted",
+    "substitution-undefined",
     "template",
     "unknown-api-version",
     "unknown-field",

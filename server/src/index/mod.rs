@@ -46,6 +46,12 @@ pub struct ObjectSummary {
     pub pod_labels: Option<Vec<(String, String)>>,
     /// A Service's `spec.selector`, with the selector's span.
     pub selector: Option<(Vec<(String, String)>, Span)>,
+    /// Flux variables it uses without a default (`${VAR}`), where each is written.
+    pub variables: Vec<(String, Span)>,
+    /// A Flux Kustomization's `postBuild.substitute`.
+    pub substitute: Option<Vec<(String, String)>>,
+    /// A ConfigMap's or Secret's keys, with ConfigMap values (for `substituteFrom`).
+    pub data: Vec<(String, Option<String>)>,
 }
 
 impl ObjectSummary {
@@ -62,6 +68,10 @@ impl ObjectSummary {
             && self.implied == other.implied
             && self.images == other.images
             && self.pod_labels == other.pod_labels
+            && self.substitute == other.substitute
+            && self.data == other.data
+            && self.variables.len() == other.variables.len()
+            && self.variables.iter().zip(&other.variables).all(|(a, b)| a.0 == b.0)
             && self.selector.as_ref().map(|s| &s.0) == other.selector.as_ref().map(|s| &s.0)
             && self.applies.len() == other.applies.len()
             && self
@@ -164,6 +174,9 @@ fn object(node: &Node, start: usize) -> Option<ObjectSummary> {
         applies: refs::applies(group, &kind, node, start),
         pod_labels: refs::pod_labels(group, &kind, node),
         selector: refs::service_selector(group, &kind, node, start),
+        variables: refs::variables(node, start),
+        substitute: refs::substitute(group, &kind, node),
+        data: refs::data(group, &kind, node),
         namespace: text(metadata.and_then(|m| m.get("namespace"))),
         name: text(name_node),
         name_span: name_node.filter(|n| n.as_str().is_some()).map(|n| n.span.shift(start)),

@@ -151,6 +151,24 @@ pub fn hover_note(index: &RepoIndex, path: &Path, own: &FileSummary, offset: usi
         });
         return Some((o.name_span?, out));
     }
+    for o in &own.objects {
+        if let Some((name, span)) = o.variables.iter().find(|(_, s)| s.touches(offset)) {
+            let owners = derived.substitutions.get(path).map(Vec::as_slice).unwrap_or_default();
+            let lines: Vec<String> = owners
+                .iter()
+                .map(|s| match s.variables.get(name) {
+                    Some(Some(v)) => format!("- `{v}` from the Flux Kustomization `{}`", s.owner),
+                    Some(None) => format!("- set from a Secret by the Flux Kustomization `{}`", s.owner),
+                    None if s.complete => format!("- not set by the Flux Kustomization `{}`", s.owner),
+                    None => format!("- not set in this repository for `{}` (may come from the cluster)", s.owner),
+                })
+                .collect();
+            if lines.is_empty() {
+                return Some((*span, format!("`{name}`: no Flux Kustomization with `postBuild` applies this file")));
+            }
+            return Some((*span, format!("**`${{{name}}}`**\n{}", lines.join("\n"))));
+        }
+    }
     let k = own.kustomization.as_ref()?;
     let unit_inputs = derived.inputs_of(path)?;
     let describe = |m: &super::units::Member| {

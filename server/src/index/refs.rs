@@ -364,3 +364,57 @@ pub fn service_selector(group: &str, kind: &str, object: &Node, start: usize) ->
     let pairs = string_pairs(Some(&selector.value));
     (!pairs.is_empty()).then(|| (pairs, selector.key.span.shift(start)))
 }
+
+/// Where `${VAR}` without a default is written in an object's string values (none when the
+/// object opts out of substitution).
+pub fn variables(object: &Node, start: usize) -> Vec<(String, Span)> {
+    if crate::k8s::gitops::substitution_disabled(object) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for n in object.descendants() {
+        let Some(s) = n.as_scalar().filter(|s| s.value.contains("${")) else { continue };
+        for (name, range) in crate::k8s::gitops::undefaulted_variables(&s.value) {
+            // A plain scalar's text is its value; elsewhere the whole scalar is the place.
+            let span = if s.style == crate::yaml::ScalarStyle::Plain && n.span.len() == s.value.len() {
+                Span::new(n.span.start + range.start, n.span.start + range.end)
+            } else {
+                n.span
+            };
+            out.push((name, span.shift(start)));
+        }
+    }
+    out
+}
+
+/// A Flux Kustomization's `postBuild.substitute` variables.
+pub fn substitute(group: &str, kind: &str, object: &Node) -> Option<Vec<(String, String)>> {
+    if (group, kind) != ("kustomize.toolkit.fluxcd.io", "Kustomization") {
+        return None;
+    }
+    let post_build = path(object, &["spec", "postBuild"])?;
+    Some(string_pairs(post_build.get("substitute")))
+}
+
+/// Longest ConfigMap value kept for hover.
+const MAX_KEPT_VALUE: usize = 200;
+
+/// The keys of a ConfigMap or Secret (values of a ConfigMap, cut short; never a Secret's).
+pub fn data(group: &str, kind: &str, object: &Node) -> Vec<(String, Option<String>)> {
+    let fields: &[&str] = match (group, kind) {
+        ("", "ConfigMap") => &["data"],
+        ("", "Secret") => &["data", "stringData"],
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for f in fields {
+        for e in object.get(f).map(Node::entries).unwrap_or_default() {
+            let Some(key) = e.key.as_str() else { continue };
+            let value = (kind == "ConfigMap")
+                .then(|| e.value.as_scalar().map(|s| s.value.chars().take(MAX_KEPT_VALUE).collect::<String>()))
+                .flatten();
+            out.push((key.to_string(), value));
+        }
+    }
+    out
+}

@@ -28,6 +28,8 @@ pub enum Site {
     MergePatch(usize),
     /// A Service's `selector` key.
     Selector(usize),
+    /// Variable `.1` of object `.0`.
+    Variable(usize, usize),
 }
 
 impl Site {
@@ -40,6 +42,7 @@ impl Site {
             Site::PatchTarget(i) => k?.patch_targets.get(i).map(|t| t.span),
             Site::MergePatch(i) => k?.merge_patches.get(i).map(|p| p.1),
             Site::Selector(i) => summary.objects.get(i)?.selector.as_ref().map(|s| s.1),
+            Site::Variable(i, v) => summary.objects.get(i)?.variables.get(v).map(|v| v.1),
         }
     }
 }
@@ -86,6 +89,22 @@ pub struct Derived {
     pub findings: HashMap<PathBuf, Vec<Finding>>,
     /// Units each file's objects belong to (indexes into `units`).
     pub units_of: HashMap<PathBuf, Vec<usize>>,
+    /// The Flux post-build variables each file gets, per Flux Kustomization applying it.
+    pub substitutions: HashMap<PathBuf, Vec<Arc<Substitution>>>,
+}
+
+/// What one Flux Kustomization substitutes.
+#[derive(Debug)]
+pub struct Substitution {
+    /// `namespace/name` of the Flux Kustomization.
+    pub owner: String,
+    pub file: Arc<Path>,
+    /// The Flux Kustomization's index among its file's objects.
+    pub object: usize,
+    /// Variable → value (`None`: set from a Secret). `complete` false when a `substituteFrom`
+    /// source is not in the repository, so other names may be set too.
+    pub variables: std::collections::BTreeMap<String, Option<String>>,
+    pub complete: bool,
 }
 
 /// A kustomization's rendering: its members and whether charts are involved.
@@ -352,7 +371,9 @@ impl Derived {
                 }
             }
         }
+        derived.substitutions = substitutions(index, &derived.units);
         let mut findings = Findings::default();
+        findings.variables(index, &derived.substitutions);
         findings.duplicates(&derived.units);
         findings.selectors(index, &derived.units);
         findings.references(index, &derived.units);
@@ -382,6 +403,54 @@ impl Derived {
             })
             .collect()
     }
+}
+
+/// Which files each Flux Kustomization with `postBuild` applies, and the variables it sets.
+fn substitutions(index: &RepoIndex, units: &[Unit]) -> HashMap<PathBuf, Vec<Arc<Substitution>>> {
+    let mut out: HashMap<PathBuf, Vec<Arc<Substitution>>> = HashMap::new();
+    let mut owners: Vec<(&Path, usize, &super::ObjectSummary)> = index
+        .files()
+        .flat_map(|(p, s)| s.objects.iter().enumerate().map(move |(i, o)| (p, i, o)))
+        .filter(|(_, _, o)| o.substitute.is_some() && !o.applies.is_empty())
+        .collect();
+    owners.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (file, object, o) in owners {
+        let mut variables: std::collections::BTreeMap<String, Option<String>> =
+            o.substitute.iter().flatten().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+        let mut complete = true;
+        for r in o.refs.iter().filter(|r| r.group.is_empty() && matches!(r.kind.as_str(), "ConfigMap" | "Secret")) {
+            let source = index.objects().map(|(_, s)| s).find(|s| {
+                s.kind == r.kind
+                    && s.group().is_empty()
+                    && s.name.as_deref() == Some(r.name.as_str())
+                    && (s.namespace.is_none() || o.namespace.is_none() || s.namespace == o.namespace)
+            });
+            match source {
+                Some(s) => variables.extend(s.data.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                None if r.optional => {}
+                None => complete = false,
+            }
+        }
+        let owner = format!("{}/{}", o.namespace.as_deref().unwrap_or("flux-system"), o.name.as_deref().unwrap_or(""));
+        let subst = Arc::new(Substitution { owner, file: Arc::from(file), object, variables, complete });
+        for a in &o.applies {
+            for root in index.roots() {
+                let dir = crate::k8s::kustomize::join_normalized(root, &a.path);
+                for u in units.iter().filter(|u| u.root == dir || u.root.parent() == Some(dir.as_path()) && u.kustomize)
+                {
+                    let mut files: Vec<&Arc<Path>> = u.members.iter().map(|m| &m.file).collect();
+                    files.dedup();
+                    for f in files {
+                        let list = out.entry(f.to_path_buf()).or_default();
+                        if !list.iter().any(|s| Arc::ptr_eq(s, &subst)) {
+                            list.push(Arc::clone(&subst));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -435,6 +504,40 @@ impl Findings {
                                 other.file.clone(),
                                 Site::ObjectName(other.object),
                                 "the other definition".into(),
+                            )],
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// `${VAR}` without a default that the Flux Kustomization applying the file does not set.
+    fn variables(&mut self, index: &RepoIndex, substitutions: &HashMap<PathBuf, Vec<Arc<Substitution>>>) {
+        let mut files: Vec<(&PathBuf, &Vec<Arc<Substitution>>)> = substitutions.iter().collect();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        for (file, owners) in files {
+            let Some(summary) = index.get(file) else { continue };
+            for (i, o) in summary.objects.iter().enumerate() {
+                for (v, (name, _)) in o.variables.iter().enumerate() {
+                    let Some(owner) = owners.iter().find(|s| s.complete && !s.variables.contains_key(name)) else {
+                        continue;
+                    };
+                    self.add(
+                        file,
+                        Finding {
+                            site: Site::Variable(i, v),
+                            severity: Severity::Warning,
+                            code: "substitution-undefined",
+                            message: format!(
+                                "`${{{name}}}` has no default and the Flux Kustomization `{}` does not set `{name}` \
+                                 (postBuild.substitute, substituteFrom): Flux substitutes an empty string",
+                                owner.owner
+                            ),
+                            related: vec![(
+                                owner.file.clone(),
+                                Site::ObjectName(owner.object),
+                                "the Flux Kustomization".into(),
                             )],
                         },
                     );

@@ -88,6 +88,35 @@ pub fn sops_entry(root: &Node) -> Option<&crate::yaml::Entry> {
     (keys.contains(&"mac") || keys.contains(&"lastmodified")).then_some(entry).filter(|_| hits >= 2)
 }
 
+/// The `${VAR}` references in `text` that have no default (`${VAR:=x}` and the `$${…}`
+/// escape are fine), with their byte ranges in `text`.
+pub fn undefaulted_variables(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'$' && bytes[i + 1] == b'$' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == b'$' && bytes[i + 1] == b'{' {
+            let start = i;
+            let mut j = i + 2;
+            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                j += 1;
+            }
+            let name = &text[i + 2..j];
+            if !name.is_empty() && bytes.get(j) == Some(&b'}') {
+                out.push((name.to_string(), start..j + 1));
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// `kustomize.toolkit.fluxcd.io/substitute: disabled` opts an object out of substitution.
 pub fn substitution_disabled(root: &Node) -> bool {
     root.get("metadata")
@@ -156,6 +185,14 @@ pub fn without_sops(root: &Node) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_without_defaults_are_found_with_their_ranges() {
+        let text = "${A}-${B:=x}-$${C}-${D_1}";
+        let found = undefaulted_variables(text);
+        let names: Vec<(&str, &str)> = found.iter().map(|(n, r)| (n.as_str(), &text[r.clone()])).collect();
+        assert_eq!(names, [("A", "${A}"), ("D_1", "${D_1}")]);
+    }
     use crate::yaml::{ScalarValue, YamlFile};
 
     #[test]
