@@ -330,3 +330,23 @@ fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
     assert!(text.ends_with("---\n\n**`${ENV}`**\n- `prod` from the Flux Kustomization `flux-system/apps`"), "{text}");
     server.shutdown_and_exit();
 }
+
+#[test]
+fn units_are_listed_with_their_objects_and_problems() {
+    let root = fixture();
+    let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .args(["check", "--offline", "--units", "."])
+        .current_dir(&root)
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let units: Vec<&str> = text.lines().filter(|l| l.starts_with("unit ")).collect();
+    assert_eq!(
+        units,
+        [
+            "unit apps/prod/kustomization.yaml (kustomize build): 6 objects in 5 files, 2 errors, 3 warnings",
+            "unit apps/staging/kustomization.yaml (kustomize build): 5 objects in 5 files, 1 error, 1 warning",
+        ]
+    );
+}

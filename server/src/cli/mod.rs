@@ -58,6 +58,9 @@ Options:
                                  unstructured), as for `nomos vet --path PATH --source-format FMT`;
                                  without it, roots come from RootSync/RepoSync objects and
                                  hierarchical layouts (system/repo.yaml)
+      --units                        list the deployment units first (kustomize build roots and the
+                                 directories Flux, Argo CD and Config Sync apply), with their
+                                 objects and problems (text format)
       --color WHEN               colour text output: auto (default: when stdout is a terminal and
                                  NO_COLOR is not set), always or never
       --kubernetes-version VER   validate built-in kinds against Kubernetes VER (e.g. 1.30) instead of
@@ -100,6 +103,8 @@ pub struct Options {
     pub color: ColorChoice,
     /// `--source-format`: each PATH is a Config Sync root of this format (as for `nomos vet`).
     pub source_format: Option<crate::configsync::Format>,
+    /// `--units`: one summary line per deployment unit.
+    pub units: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -159,6 +164,11 @@ pub fn run(args: &[String]) -> i32 {
         quiet: opts.quiet,
     };
     let mut out = stdout.lock();
+    if opts.units && opts.format == Format::Text {
+        for u in &outcome.units {
+            let _ = writeln!(out, "{}", u.text());
+        }
+    }
     if let Err(e) = write_report(&mut out, opts.format, &outcome.reports, &summary, style).and_then(|_| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
@@ -232,6 +242,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut insecure = Vec::new();
     let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
     let mut source_format = None;
+    let mut units = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -295,6 +306,10 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 schemas.offline = true;
                 continue;
             }
+            "--units" if inline.is_none() => {
+                units = true;
+                continue;
+            }
             _ => {}
         }
         match a.as_str() {
@@ -314,7 +329,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
     let max_file_bytes = vfs::megabytes(max_file_mb);
-    Ok(Some(Options { format, paths, schemas, images, max_file_bytes, quiet, color, source_format }))
+    Ok(Some(Options { format, paths, schemas, images, max_file_bytes, quiet, color, source_format, units }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -361,6 +376,38 @@ pub struct Outcome {
     pub reports: Vec<FileReport>,
     /// Files whose check failed inside gitops-ls (each also has an `internal-error` finding).
     pub internal_failures: usize,
+    /// The deployment units, for `--units`.
+    pub units: Vec<UnitLine>,
+}
+
+/// One deployment unit as `--units` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitLine {
+    /// The build root's kustomization file, or the applied directory.
+    pub root: PathBuf,
+    pub kustomize: bool,
+    pub objects: usize,
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl UnitLine {
+    pub fn text(&self) -> String {
+        let what = if self.kustomize { "kustomize build" } else { "applied directory" };
+        format!(
+            "unit {} ({what}): {} object{} in {} file{}, {} error{}, {} warning{}",
+            vfs::display_path(&self.root),
+            self.objects,
+            if self.objects == 1 { "" } else { "s" },
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            self.errors,
+            if self.errors == 1 { "" } else { "s" },
+            self.warnings,
+            if self.warnings == 1 { "" } else { "s" },
+        )
+    }
 }
 
 /// Checks every file under `opts.paths` in two streamed passes: the first learns the CRDs
@@ -534,6 +581,35 @@ fn repository_findings(
         }
         report.findings.sort_by_key(|f| (f.line, f.column, f.end_line, f.end_column));
     }
+    if opts.units {
+        outcome.units = unit_lines(&repo, &outcome.reports);
+    }
+}
+
+/// Each unit with its size and the problems found in its files.
+fn unit_lines(repo: &RepoIndex, reports: &[FileReport]) -> Vec<UnitLine> {
+    let by_path: std::collections::HashMap<PathBuf, &FileReport> =
+        reports.iter().map(|r| (absolute(&r.path), r)).collect();
+    let derived = repo.derived();
+    derived
+        .units
+        .iter()
+        .map(|u| {
+            let mut files: Vec<&Path> = u.members.iter().map(|m| &*m.file).collect();
+            files.sort();
+            files.dedup();
+            let findings = || files.iter().filter_map(|f| by_path.get(*f)).flat_map(|r| &r.findings);
+            let count = |s: Severity| findings().filter(|f| f.diagnostic.severity == s).count();
+            UnitLine {
+                root: display_relative(&u.root),
+                kustomize: u.kustomize,
+                objects: u.members.len(),
+                files: files.len(),
+                errors: count(Severity::Error),
+                warnings: count(Severity::Warning),
+            }
+        })
+        .collect()
 }
 
 /// An absolute path as relative to the working directory when it is under it.
