@@ -109,6 +109,11 @@ pub const SETTINGS: &[Setting] = &[
         ..setting("validation.unknownKindSeverity", &["string"], r#""warning""#)
     },
     Setting {
+        values: &["error", "warning", "information", "hint", "off"],
+        description: "Severity of `reference-not-found`: an object naming a ConfigMap, Secret, ServiceAccount, Flux source… that the repository does not define, while it defines other objects of that kind.",
+        ..setting("validation.missingReferenceSeverity", &["string"], r#""warning""#)
+    },
+    Setting {
         description: "Fields the schema does not define are errors, as with the API server's strict field validation; `false` makes them warnings.",
         ..setting("validation.strict", &["boolean"], "true")
     },
@@ -192,12 +197,30 @@ pub struct SchemaSettings {
 pub struct ValidationSettings {
     /// `error`, `warning`, `information`, `hint` or `off`.
     pub unknown_kind_severity: String,
+    /// The same choices, for `reference-not-found`.
+    pub missing_reference_severity: String,
     pub strict: bool,
 }
 
 impl Default for ValidationSettings {
     fn default() -> Self {
-        ValidationSettings { unknown_kind_severity: "warning".into(), strict: true }
+        ValidationSettings {
+            unknown_kind_severity: "warning".into(),
+            missing_reference_severity: "warning".into(),
+            strict: true,
+        }
+    }
+}
+
+/// `error`, `warning`, `information` (`info`), `hint` or `off` (`none`, `ignore`); anything
+/// else is a warning.
+pub fn parse_severity(value: &str) -> Option<Severity> {
+    match value.to_ascii_lowercase().as_str() {
+        "error" => Some(Severity::Error),
+        "information" | "info" => Some(Severity::Information),
+        "hint" => Some(Severity::Hint),
+        "off" | "none" | "ignore" => None,
+        _ => Some(Severity::Warning),
     }
 }
 
@@ -269,13 +292,11 @@ impl Settings {
     }
 
     pub fn unknown_kind_severity(&self) -> Option<Severity> {
-        match self.validation.unknown_kind_severity.to_ascii_lowercase().as_str() {
-            "error" => Some(Severity::Error),
-            "information" | "info" => Some(Severity::Information),
-            "hint" => Some(Severity::Hint),
-            "off" | "none" | "ignore" => None,
-            _ => Some(Severity::Warning),
-        }
+        parse_severity(&self.validation.unknown_kind_severity)
+    }
+
+    pub fn missing_reference_severity(&self) -> Option<Severity> {
+        parse_severity(&self.validation.missing_reference_severity)
     }
 
     pub fn store_settings(&self, cache_dir: Option<PathBuf>) -> StoreSettings {

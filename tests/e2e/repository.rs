@@ -350,3 +350,45 @@ fn units_are_listed_with_their_objects_and_problems() {
         ]
     );
 }
+
+#[test]
+fn the_severity_of_missing_references_is_a_setting() {
+    let root = fixture();
+    let run = |level: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+            .args(["check", "--offline", "--format", "json", "--missing-reference-severity", level])
+            .arg(&root)
+            .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let severities: Vec<String> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "reference-not-found")
+            .map(|d| d["severity"].as_str().unwrap().to_string())
+            .collect();
+        severities
+    };
+    assert_eq!(run("error"), ["error"]);
+    assert_eq!(run("off"), Vec::<String>::new());
+    // The server: a hint, through the settings.
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    let options =
+        json!({"offline": true, "images": {"checkTags": false}, "validation": {"missingReferenceSeverity": "hint"}});
+    server.initialize_workspace(&root, options);
+    let deployment_path = root.join("apps/base/deployment.yaml");
+    let deployment = file_uri(&deployment_path);
+    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
+    let (_, params) = server.await_notification("the hint", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == deployment
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    let d =
+        params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "reference-not-found").unwrap().clone();
+    assert_eq!(d["severity"], 4);
+    server.shutdown_and_exit();
+}

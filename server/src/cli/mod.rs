@@ -58,6 +58,9 @@ Options:
                                  unstructured), as for `nomos vet --path PATH --source-format FMT`;
                                  without it, roots come from RootSync/RepoSync objects and
                                  hierarchical layouts (system/repo.yaml)
+      --missing-reference-severity LEVEL
+                                 severity of references to names the repository does not define:
+                                 error, warning (default), information, hint or off
       --units                        list the deployment units first (kustomize build roots and the
                                  directories Flux, Argo CD and Config Sync apply), with their
                                  objects and problems (text format)
@@ -105,6 +108,8 @@ pub struct Options {
     pub source_format: Option<crate::configsync::Format>,
     /// `--units`: one summary line per deployment unit.
     pub units: bool,
+    /// `--missing-reference-severity`: `reference-not-found` at this severity (`None`: off).
+    pub missing_reference: Option<Severity>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -243,6 +248,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
     let mut source_format = None;
     let mut units = false;
+    let mut missing_reference = Some(Severity::Warning);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -283,6 +289,16 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                     crate::configsync::Format::parse(&v)
                         .ok_or(format!("--source-format takes hierarchy or unstructured, not `{v}`"))?,
                 );
+                continue;
+            }
+            "--missing-reference-severity" => {
+                let v = value("--missing-reference-severity")?;
+                if !["error", "warning", "information", "hint", "off"].contains(&v.as_str()) {
+                    return Err(format!(
+                        "--missing-reference-severity takes error, warning, information, hint or off, not `{v}`"
+                    ));
+                }
+                missing_reference = crate::config::parse_severity(&v);
                 continue;
             }
             "--color" => {
@@ -329,7 +345,18 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
     let max_file_bytes = vfs::megabytes(max_file_mb);
-    Ok(Some(Options { format, paths, schemas, images, max_file_bytes, quiet, color, source_format, units }))
+    Ok(Some(Options {
+        format,
+        paths,
+        schemas,
+        images,
+        max_file_bytes,
+        quiet,
+        color,
+        source_format,
+        units,
+        missing_reference,
+    }))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -546,7 +573,8 @@ fn repository_findings(
     for report in &mut outcome.reports {
         let Some(summary) = own.get(&report.path) else { continue };
         let abs = absolute(&report.path);
-        let mut found = index::cross::diagnostics(&repo, &abs, summary, &disk, true);
+        let found = index::cross::diagnostics(&repo, &abs, summary, &disk, true);
+        let mut found = index::cross::with_reference_severity(found, opts.missing_reference);
         let in_root = vetted.remove(&abs).map(|(in_root, ds)| {
             found.extend(ds);
             in_root

@@ -104,3 +104,16 @@ pub fn diagnostics(
     }
     out
 }
+
+/// `reference-not-found` at the configured severity (`None`: not reported).
+pub fn with_reference_severity(found: Vec<Diagnostic>, severity: Option<Severity>) -> Vec<Diagnostic> {
+    found
+        .into_iter()
+        .filter_map(|mut d| {
+            if d.code == "reference-not-found" {
+                d.severity = severity?;
+            }
+            Some(d)
+        })
+        .collect()
+}

@@ -380,6 +380,7 @@ impl Shared {
         let index = self.workspace.index();
         let scanned = self.workspace.scanned();
         let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, scanned);
+        found = crate::index::cross::with_reference_severity(found, self.settings().missing_reference_severity());
         if scanned {
             let limit = self.settings().max_file_bytes() as u64;
             found.extend(self.configsync.diagnostics(&index, &self.session, &self.store, (&key, &snap.yaml), limit));
