@@ -108,6 +108,20 @@ fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
+/// Opens the Deployment and waits until its diagnostics carry the repository's finding about
+/// it: the workspace scan is done, so answers come from the whole repository.
+fn open_once_scanned(server: &mut Server, root: &Path) -> String {
+    let path = root.join("apps/base/deployment.yaml");
+    let uri = file_uri(&path);
+    server.open(&uri, 1, &std::fs::read_to_string(&path).unwrap());
+    server.await_notification("the scan's findings", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == uri
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    uri
+}
+
 fn codes(params: &Value) -> Vec<String> {
     params["diagnostics"]
         .as_array()
@@ -248,14 +262,7 @@ fn renaming_an_object_or_a_file_edits_what_refers_to_it() {
     assert_eq!(caps["workspace"]["fileOperations"]["willRename"]["filters"][0]["pattern"]["glob"], "**/*");
     let sa_path = root.join("apps/base/serviceaccount.yaml");
     let sa = file_uri(&sa_path);
-    let deployment_path = root.join("apps/base/deployment.yaml");
-    let deployment = file_uri(&deployment_path);
-    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
-    server.await_notification("the scan's findings", 0, |n| {
-        n["method"] == "textDocument/publishDiagnostics"
-            && n["params"]["uri"] == deployment
-            && codes(&n["params"]).contains(&"reference-not-found".to_string())
-    });
+    let deployment = open_once_scanned(&mut server, &root);
     server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
     let at = json!({"textDocument": {"uri": sa}, "position": {"line": 3, "character": 9}});
     let prepared = server.request("textDocument/prepareRename", at.clone());
@@ -294,14 +301,7 @@ fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
     server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
     let sa_path = root.join("apps/base/serviceaccount.yaml");
     let sa = file_uri(&sa_path);
-    let deployment_path = root.join("apps/base/deployment.yaml");
-    let deployment = file_uri(&deployment_path);
-    server.open(&deployment, 1, &std::fs::read_to_string(&deployment_path).unwrap());
-    server.await_notification("the scan's findings", 0, |n| {
-        n["method"] == "textDocument/publishDiagnostics"
-            && n["params"]["uri"] == deployment
-            && codes(&n["params"]).contains(&"reference-not-found".to_string())
-    });
+    let deployment = open_once_scanned(&mut server, &root);
     server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
     let hover = server
         .request("textDocument/hover", json!({"textDocument": {"uri": sa}, "position": {"line": 3, "character": 9}}));
