@@ -301,7 +301,7 @@ fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
     server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
     let sa_path = root.join("apps/base/serviceaccount.yaml");
     let sa = file_uri(&sa_path);
-    let deployment = open_once_scanned(&mut server, &root);
+    open_once_scanned(&mut server, &root);
     server.open(&sa, 1, &std::fs::read_to_string(&sa_path).unwrap());
     let hover = server
         .request("textDocument/hover", json!({"textDocument": {"uri": sa}, "position": {"line": 3, "character": 9}}));
