@@ -288,12 +288,13 @@ class Bench:
             return version, t
 
         for w, word in enumerate(words):
+            # Taken before the word is typed: its answer may arrive before the last notify returns.
+            start = len(client.diagnostics)
             for k, ch in enumerate(word):
                 v, t = change(col + k, col + k, ch)
                 sent.append((w, k + 1, v, t))
                 if k + 1 < len(word):
                     time.sleep(self.rng.uniform(0.030, 0.100))
-            start = len(client.diagnostics)
             client.wait_diagnostics(
                 lambda p: p["uri"] == uri and self.token(p, line) == base + word, start, 120, f"the diagnostics of `{base + word}`"
             )
