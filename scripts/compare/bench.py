@@ -389,7 +389,7 @@ class Bench:
         """app-0's ConfigMap renamed and back while its Deployment is open: how soon the
         Deployment's diagnostics gain and lose the dangling reference."""
         root = self.a.repo
-        client, t_init = self.start("gitops-ls", root, progress=True)
+        client, _ = self.start("gitops-ls", root, progress=True)
         r = {"steps": [], "kustomize_opens": []}
         try:
             client.wait_progress(self.scan_event("end"), 0, self.m["scan_timeout"], "the end of the scan's $/progress")
@@ -416,7 +416,7 @@ class Bench:
                 return {"start": {"line": line, "character": a}, "end": {"line": line, "character": b}}
 
             version = 1
-            for k in range(self.m["rechecks"]):
+            for _ in range(self.m["rechecks"]):
                 for renamed in (True, False):
                     version += 1
                     edit = {"range": span(end, end), "text": suffix} if renamed else {"range": span(end, end + len(suffix)), "text": ""}
