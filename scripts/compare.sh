@@ -83,12 +83,12 @@ k8s="v$(cat "$schemas/version").0"
 
 # Inputs, regenerated when a generator changes.
 if [ "$mode" = quick ]; then
-  small_lines=500 big_lines=2000 repo_files=100 tree_resources=5000
+  small_lines=500 big_lines=2000 repo_files=100 big_repo_files=5000 tree_resources=5000
 else
-  small_lines=5000 big_lines=52000 repo_files=2500 tree_resources=100000
+  small_lines=5000 big_lines=52000 repo_files=2500 big_repo_files=50000 tree_resources=100000
 fi
 inputs="$cache/inputs-$mode"
-stamp="$(cat "$here/gen.py" "$root/scripts/gen-tree.py" | sha256sum | cut -c1-16) $small_lines $big_lines $repo_files $tree_resources"
+stamp="$(cat "$here/gen.py" "$root/scripts/gen-tree.py" | sha256sum | cut -c1-16) $small_lines $big_lines $repo_files $big_repo_files $tree_resources"
 if [ "$(cat "$inputs/stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "== generating inputs in $inputs"
   rm -rf "$inputs"
@@ -96,6 +96,7 @@ if [ "$(cat "$inputs/stamp" 2>/dev/null)" != "$stamp" ]; then
   python3 "$here/gen.py" manifest "$inputs/edit/small.yaml" "$small_lines"
   python3 "$here/gen.py" manifest "$inputs/edit/big.yaml" "$big_lines"
   python3 "$here/gen.py" repo "$inputs/repo" "$repo_files"
+  python3 "$here/gen.py" repo "$inputs/repo-big" "$big_repo_files"
   python3 "$root/scripts/gen-tree.py" "$inputs/tree" "$tree_resources" 50
   echo "$stamp" >"$inputs/stamp"
 fi
@@ -103,5 +104,5 @@ fi
 echo "== $mode run: gitops-ls ($version) and yaml-language-server, results in $out"
 "$venv/bin/python" "$here/bench.py" --mode "$mode" --gitops-ls "$bin" --yls "$yls" --schemas "$schemas" \
   --k8s-version "$k8s" --small "$inputs/edit/small.yaml" --big "$inputs/edit/big.yaml" \
-  --repo "$inputs/repo" --tree "$inputs/tree" --tree-resources "$tree_resources" --out "$out" \
+  --repo "$inputs/repo" --big-repo "$inputs/repo-big" --tree "$inputs/tree" --tree-resources "$tree_resources" --out "$out" \
   --command "scripts/compare.sh$([ "$mode" = quick ] && echo ' --quick')"

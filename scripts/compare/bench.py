@@ -27,9 +27,16 @@ K8S_BASE = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/maste
 MODES = {
     # runs: fresh processes per server, alternating which goes first
     # words x letters: keystrokes per run; opens: re-opens of the small file after the first
-    "full": dict(runs=4, words=10, letters=5, opens=5, hovers=50, completions=50, symbols=3, checks=3, repo_runs=3),
-    "quick": dict(runs=1, words=2, letters=3, opens=1, hovers=5, completions=5, symbols=2, checks=1, repo_runs=1),
+    "full": dict(runs=4, words=10, letters=5, opens=5, hovers=50, completions=50, symbols=3, checks=3, repo_runs=3,
+                 rechecks=20, kustomize_opens=3, scan_timeout=600),
+    "quick": dict(runs=1, words=2, letters=3, opens=1, hovers=5, completions=5, symbols=2, checks=1, repo_runs=1,
+                  rechecks=4, kustomize_opens=1, scan_timeout=120),
 }
+
+
+# The token of the start-up scan's $/progress, and the hover budget while it runs (seconds).
+SCAN_TOKEN = "gitops-ls/scan"
+HOVER_BUDGET = 0.050
 
 
 class Failure(Exception):
@@ -84,7 +91,7 @@ class Bench:
 
     # -- servers
 
-    def start(self, name, root):
+    def start(self, name, root, progress=False):
         folders = [{"uri": file_uri(root), "name": os.path.basename(root)}]
         if name == "gitops-ls":
             settings = {"gitops-ls": {"images": {"checkTags": False}}}
@@ -118,6 +125,8 @@ class Bench:
                 "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
             },
         }
+        if progress:
+            caps["window"] = {"workDoneProgress": True}
         try:
             client.request(
                 "initialize",
@@ -279,12 +288,13 @@ class Bench:
             return version, t
 
         for w, word in enumerate(words):
+            # Taken before the word is typed: its answer may arrive before the last notify returns.
+            start = len(client.diagnostics)
             for k, ch in enumerate(word):
                 v, t = change(col + k, col + k, ch)
                 sent.append((w, k + 1, v, t))
                 if k + 1 < len(word):
                     time.sleep(self.rng.uniform(0.030, 0.100))
-            start = len(client.diagnostics)
             client.wait_diagnostics(
                 lambda p: p["uri"] == uri and self.token(p, line) == base + word, start, 120, f"the diagnostics of `{base + word}`"
             )
@@ -335,16 +345,11 @@ class Bench:
                 {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": open(path).read()}},
             )
             _, t_diag, _ = client.wait_diagnostics(lambda p: p["uri"] == uri, 0, 120, "the diagnostics of the opened file")
-            t_log, line = client.wait_stderr("workspace scanned", 300)
-            m = re.search(r"files=(\d+)", line)
-            e = re.search(r"elapsed=([0-9.]+)(ms|s|µs|us)", line)
-            if not m or not e:
-                raise Failure(f"gitops-ls: cannot read the scan log line: {line!r}")
-            scale = {"ms": 1e-3, "s": 1.0, "µs": 1e-6, "us": 1e-6}[e.group(2)]
+            t_log, scanned, logged = self.scan_line(client, 300)
             res = {
                 "files": files,
-                "files_scanned": int(m.group(1)),
-                "scan_logged": float(e.group(1)) * scale,
+                "files_scanned": scanned,
+                "scan_logged": logged,
                 "initialized_to_scan_line": t_log - t_init,
                 "open_to_diagnostics": t_diag - t0,
             }
@@ -353,6 +358,175 @@ class Bench:
             client.kill()
             raise
         return res
+
+    # -- gitops-ls alone: the repository as one system
+
+    @staticmethod
+    def scan_event(kind):
+        return lambda p: p.get("token") == SCAN_TOKEN and (p.get("value") or {}).get("kind") == kind
+
+    @staticmethod
+    def open_doc(client, path, text=None):
+        uri = file_uri(path)
+        text = open(path).read() if text is None else text
+        t = client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+        )
+        return uri, t
+
+    @staticmethod
+    def scan_line(client, timeout):
+        """The "workspace scanned" log line: (time, files, the scan's own seconds)."""
+        t_log, line = client.wait_stderr("workspace scanned", timeout)
+        m = re.search(r"files=(\d+)", line)
+        e = re.search(r"elapsed=([0-9.]+)(ms|s|µs|us)", line)
+        if not m or not e:
+            raise Failure(f"gitops-ls: cannot read the scan log line: {line!r}")
+        scale = {"ms": 1e-3, "s": 1.0, "µs": 1e-6, "us": 1e-6}[e.group(2)]
+        return t_log, int(m.group(1)), float(e.group(1)) * scale
+
+    def recheck_run(self):
+        """app-0's ConfigMap renamed and back while its Deployment is open: how soon the
+        Deployment's diagnostics gain and lose the dangling reference."""
+        root = self.a.repo
+        client, _ = self.start("gitops-ls", root, progress=True)
+        r = {"steps": [], "kustomize_opens": []}
+        try:
+            client.wait_progress(self.scan_event("end"), 0, self.m["scan_timeout"], "the end of the scan's $/progress")
+            app = os.path.join(root, "teams", "team-0", "app-0")
+            name = "app-0-config"
+
+            def dangling(p):
+                return [d for d in p["diagnostics"] if d.get("code") == "reference-not-found" and f"`{name}`" in d["message"]]
+
+            start = len(client.diagnostics)
+            dep, _ = self.open_doc(client, os.path.join(app, "deployment.yaml"))
+            cm_path = os.path.join(app, "configmap.yaml")
+            cm_text = open(cm_path).read()
+            cm, _ = self.open_doc(client, cm_path, cm_text)
+            for uri in (dep, cm):
+                _, _, p = client.wait_diagnostics(lambda p: p["uri"] == uri, start, 120, f"the diagnostics of {uri}")
+                if dangling(p):
+                    raise Failure(f"gitops-ls: {uri} reports ConfigMap `{name}` missing before any change")
+            line = cm_text.split("\n").index(f"  name: {name}")
+            end = len(f"  name: {name}")
+            suffix = "-renamed"
+
+            def span(a, b):
+                return {"start": {"line": line, "character": a}, "end": {"line": line, "character": b}}
+
+            version = 1
+            for _ in range(self.m["rechecks"]):
+                for renamed in (True, False):
+                    version += 1
+                    edit = {"range": span(end, end), "text": suffix} if renamed else {"range": span(end, end + len(suffix)), "text": ""}
+                    start = len(client.diagnostics)
+                    t0 = client.notify(
+                        "textDocument/didChange", {"textDocument": {"uri": cm, "version": version}, "contentChanges": [edit]}
+                    )
+                    what = "with" if renamed else "without"
+                    i_dep, t_dep, _ = client.wait_diagnostics(
+                        lambda p: p["uri"] == dep and bool(dangling(p)) == renamed, start, 60,
+                        f"the Deployment's diagnostics {what} the dangling reference (change {version})",
+                    )
+                    _, t_cm, _ = client.wait_diagnostics(
+                        lambda p: p["uri"] == cm and (p.get("version") is None or p["version"] >= version), start, 60,
+                        f"the ConfigMap's own diagnostics (version {version})",
+                    )
+                    # Time for late publications to arrive, so each change's count is complete.
+                    time.sleep(self.rng.uniform(0.05, 0.1))
+                    dep_pubs = [i for i in range(start, len(client.diagnostics)) if client.diagnostics[i][1]["uri"] == dep]
+                    r["steps"].append({
+                        "renamed": renamed, "version": version,
+                        "deployment": t_dep - t0, "configmap": t_cm - t0,
+                        # publications of the Deployment that did not (yet) reflect the change
+                        "deployment_stale_before": sum(1 for i in dep_pubs if i < i_dep),
+                        "deployment_publications": len(dep_pubs),
+                    })
+
+            # A kustomization with a resource entry that names no file, opened in an app of its own.
+            for j in range(self.m["kustomize_opens"]):
+                path = os.path.join(root, "teams", f"team-{(j + 1) % 20}", f"app-{j + 1}", "kustomization.yaml")
+                text = open(path).read().replace("  - configmap.yaml\n", "  - configmap.yaml\n  - missing.yaml\n")
+                start = len(client.diagnostics)
+                uri, t0 = self.open_doc(client, path, text)
+                _, t1, _ = client.wait_diagnostics(
+                    lambda p: p["uri"] == uri and any(d.get("code") == "kustomize-missing-path" for d in p["diagnostics"]),
+                    start, 60, "kustomize-missing-path on the opened kustomization",
+                )
+                r["kustomize_opens"].append(t1 - t0)
+                client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+            r["files"] = sum(len(f) for _, _, f in os.walk(root))
+            r["peak_rss_kib"] = self.stop(client)
+        except Exception:
+            client.kill()
+            raise
+        return r
+
+    def big_repo_run(self):
+        """A large workspace: one file opened right after `initialized`, hovered on in a loop
+        while the start-up scan runs."""
+        root = self.a.big_repo
+        files = sum(len(f) for _, _, f in os.walk(root))
+        client, t_init = self.start("gitops-ls", root, progress=True)
+        try:
+            path = os.path.join(root, "teams", "team-0", "app-0", "deployment.yaml")
+            text = open(path).read()
+            lines = text.split("\n")
+            n = next(i for i, l in enumerate(lines) if "containerPort:" in l)
+            pos = {"line": n, "character": lines[n].index("containerPort") + 3}
+            uri, t_open = self.open_doc(client, path, text)
+            ended = self.scan_event("end")
+            deadline = t_init + self.m["scan_timeout"]
+            hovers = []
+
+            def hover():
+                t = now()
+                dt, res = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": pos}, timeout=60)
+                return {"sent": t - t_init, "answered": client.last_answer - t_init, "latency": dt,
+                        "empty": not (res and res.get("contents"))}
+
+            while not any(ended(p) for _, p in client.progress) and now() < deadline:
+                hovers.append(hover())
+                time.sleep(0.01)  # an editor's hovers are not back to back; leave the cores to the scan
+            try:
+                _, t_end, p_end = client.wait_progress(ended, 0, max(0.0, deadline - now()), "the scan's $/progress end")
+            except ProtocolError:
+                raise Failure(f"gitops-ls: no $/progress end for the scan of {files:,} files in {self.m['scan_timeout']} s")
+            scan = t_end - t_init
+            during = [h for h in hovers if h["answered"] + t_init <= t_end]
+            after = [hover() for _ in range(10)]
+            begins = [t for t, p in client.progress if self.scan_event("begin")(p)]
+            reports = [t for t, p in client.progress if self.scan_event("report")(p) and t <= t_end]
+            _, t_diag, _ = client.wait_diagnostics(lambda p: p["uri"] == uri, 0, 60, "the diagnostics of the opened file")
+            t_log, scanned, logged = self.scan_line(client, 60)
+            r = {
+                "files": files, "files_scanned": scanned, "scan_logged": logged,
+                "initialized_to_progress_end": scan,
+                "initialized_to_progress_begin": begins[0] - t_init if begins else None,
+                "initialized_to_scan_line": t_log - t_init,
+                "progress_reports": len(reports),
+                "progress_end_message": (p_end.get("value") or {}).get("message"),
+                "open_to_diagnostics": t_diag - t_open,
+                # latencies only (ms, in order): there are thousands of them
+                "hovers_during_scan_ms": [ms(h["latency"]) for h in during],
+                "hovers_after_scan_ms": [ms(h["latency"]) for h in after],
+                "hovers_empty": sum(1 for h in hovers + after if h["empty"]),
+                "hovers_sent_during_scan": sum(1 for h in hovers if h["sent"] + t_init < t_end),
+                "hovers_answered_during_scan": len(during),
+            }
+            if self.a.mode == "full" and len(during) < 2:
+                # Too fast to sample: the scan ended within two hovers' budget of the first one.
+                first = hovers[0]["sent"] + t_init if hovers else t_end
+                if t_end - first > 2 * (HOVER_BUDGET + 0.01):
+                    lat = ", ".join(f"{ms(h['latency'])} ms" for h in hovers[:5])
+                    raise Failure(f"gitops-ls: {len(during)} hovers answered during a {scan:.2f} s scan (latencies: {lat or 'none'})")
+                r["too_fast_to_sample"] = True
+            r["peak_rss_kib"] = self.stop(client)
+        except Exception:
+            client.kill()
+            raise
+        return r
 
     def check_run(self):
         cmd = ["/usr/bin/time", "-v", self.a.gitops_ls, "check", self.a.tree]
@@ -399,9 +573,13 @@ class Bench:
                 print(f"  done in {now() - t:.1f} s", flush=True)
         print("gitops-ls: workspace scan of the repository ...", flush=True)
         repo = [self.repo_run() for _ in range(self.m["repo_runs"])]
+        print("gitops-ls: re-check after one file changes ...", flush=True)
+        recheck = self.recheck_run()
+        print("gitops-ls: the large workspace, hovering while it is scanned ...", flush=True)
+        big_repo = self.big_repo_run()
         print("gitops-ls: check on the tree ...", flush=True)
         checks = [self.check_run() for _ in range(self.m["checks"])]
-        return {"edit": edit, "repo": repo, "check": checks}
+        return {"edit": edit, "repo": repo, "recheck": recheck, "big_repo": big_repo, "check": checks}
 
 
 def machine():
@@ -468,6 +646,8 @@ def summarize(raw, args):
         "repo_initialized_to_scan_ms": ms(statistics.median(r["initialized_to_scan_line"] for r in repo)),
         "repo_open_to_diagnostics_ms": ms(statistics.median(r["open_to_diagnostics"] for r in repo)),
         "repo_peak_rss_mib": round(max(r["peak_rss_kib"] for r in repo) / 1024, 1),
+        **recheck_summary(raw["recheck"]),
+        **big_repo_summary(raw["big_repo"]),
         "check_resources": args.tree_resources,
         "check_wall_s": round(wall, 3),
         "check_user_s": round(statistics.median(c["user"] for c in checks), 2),
@@ -477,6 +657,49 @@ def summarize(raw, args):
         "check_summary": checks[0]["summary"],
     })
     return s
+
+
+def spread(xs, prefix):
+    """p50, p99 and max in ms (None for no samples)."""
+    return {f"{prefix}_{k}_ms": (ms(f(xs)) if xs else None)
+            for k, f in (("p50", lambda v: pct(v, 50)), ("p99", lambda v: pct(v, 99)), ("max", max))}
+
+
+def recheck_summary(r):
+    steps = r["steps"]
+    broken = [x["deployment"] for x in steps if x["renamed"]]
+    restored = [x["deployment"] for x in steps if not x["renamed"]]
+    return {
+        "recheck_files": r["files"],
+        "recheck_samples": len(broken),
+        **spread(broken, "recheck_break"),
+        **spread(restored, "recheck_restore"),
+        **spread([x["configmap"] for x in steps], "recheck_own"),
+        "recheck_stale_publications": sum(x["deployment_stale_before"] for x in steps),
+        "recheck_deployment_publications_max": max(x["deployment_publications"] for x in steps),
+        "recheck_kustomize_opens": len(r["kustomize_opens"]),
+        "recheck_kustomize_missing_ms": ms(statistics.median(r["kustomize_opens"])) if r["kustomize_opens"] else None,
+        "recheck_peak_rss_mib": round(r["peak_rss_kib"] / 1024, 1),
+    }
+
+
+def big_repo_summary(r):
+    during = [x / 1000 for x in r["hovers_during_scan_ms"]]
+    return {
+        "big_files": r["files"],
+        "big_files_scanned": r["files_scanned"],
+        "big_scan_ms": ms(r["initialized_to_progress_end"]),
+        "big_scan_logged_ms": ms(r["scan_logged"]),
+        "big_progress_reports": r["progress_reports"],
+        "big_hovers_sent_during_scan": r["hovers_sent_during_scan"],
+        "big_hovers_answered_during_scan": r["hovers_answered_during_scan"],
+        **spread(during, "big_hover_during"),
+        "big_hovers_empty": r["hovers_empty"],
+        "big_hover_after_p50_ms": pct(r["hovers_after_scan_ms"], 50),
+        "big_open_to_diagnostics_ms": ms(r["open_to_diagnostics"]),
+        "big_peak_rss_mib": round(r["peak_rss_kib"] / 1024, 1),
+        "big_too_fast_to_sample": r.get("too_fast_to_sample", False),
+    }
 
 
 def fmt(x, unit=" ms"):
@@ -498,6 +721,10 @@ def ratio(a, b):
     return f"**1/{1 / r:.0f}**" if r < 0.1 else f"**{r:.2f}**"
 
 
+def three(g, prefix):
+    return " / ".join(fmt(g[f"{prefix}_{k}_ms"]) for k in ("p50", "p99", "max"))
+
+
 def markdown(s, meta):
     g, y = s["gitops-ls"], s["yaml-language-server"]
     lines = [
@@ -508,7 +735,7 @@ def markdown(s, meta):
         f"schemas: the embedded Kubernetes {meta['k8s']} schemas of gitops-ls for both.",
         f"Inputs: {meta['small']['lines']:,}-line manifest ({meta['small']['documents']} documents), "
         f"{meta['big']['lines']:,}-line manifest ({meta['big']['documents']} documents, {meta['big']['bytes'] / 1e6:.2f} MB), "
-        f"{g['repo_files']:,}-file repository, {g['check_resources']:,}-resource tree.",
+        f"{g['repo_files']:,}-file repository, {g['big_files']:,}-file workspace, {g['check_resources']:,}-resource tree.",
         f"Command: `{meta['command']}`",
         "",
         "| measure | gitops-ls / yaml-language-server | gitops-ls | yaml-language-server | budget (gitops-ls) |",
@@ -561,6 +788,25 @@ def markdown(s, meta):
         f"(the scan itself: {fmt(g['repo_scan_logged_ms'])}, {g['repo_files_scanned']:,} files) | |",
         f"| same repository: open one file → its diagnostics | {fmt(g['repo_open_to_diagnostics_ms'])} | |",
         f"| same repository: peak RSS | {g['repo_peak_rss_mib']} MiB | |",
+        f"| same repository, app-0's ConfigMap and Deployment open: rename the ConfigMap → the Deployment's `reference-not-found`, "
+        f"p50 / p99 / max ({g['recheck_samples']} renames) | {three(g, 'recheck_break')} | "
+        f"< 20 ms (p99): {met(g['recheck_break_p99_ms'] < 20)} |",
+        f"| same: rename it back → the Deployment's diagnostics without it, p50 / p99 / max | {three(g, 'recheck_restore')} | "
+        f"< 20 ms (p99): {met(g['recheck_restore_p99_ms'] < 20)} |",
+        f"| same: the edited ConfigMap's own diagnostics, p50 / p99 / max | {three(g, 'recheck_own')} | |",
+        f"| same: Deployment publications that did not yet show the change / most publications per change | "
+        f"{g['recheck_stale_publications']} / {g['recheck_deployment_publications_max']} | |",
+        f"| same: open a kustomization.yaml with a missing `resources:` entry → `kustomize-missing-path` "
+        f"(median of {g['recheck_kustomize_opens']}) | {fmt(g['recheck_kustomize_missing_ms'])} | |",
+        f"| {g['big_files']:,}-file workspace: `initialized` → the scan's `$/progress` end | {fmt(g['big_scan_ms'])} "
+        f"({g['big_progress_reports']} `report`s; the scan itself: {fmt(g['big_scan_logged_ms'])}, {g['big_files_scanned']:,} files) | |",
+        f"| same: hover on a key of the file opened right after `initialized`, during the scan, p50 / p99 / max "
+        f"({g['big_hovers_answered_during_scan']} answered during the scan, {g['big_hovers_sent_during_scan']} sent) | "
+        f"{three(g, 'big_hover_during')}{' (the scan was too fast to sample)' if g['big_too_fast_to_sample'] else ''} | "
+        f"< 50 ms (p99): {met(g['big_hover_during_p99_ms'] is not None and g['big_hover_during_p99_ms'] < 50)} |",
+        f"| same: hover after the scan (p50); empty hovers | {fmt(g['big_hover_after_p50_ms'])}; {g['big_hovers_empty']} | |",
+        f"| same: open → the file's diagnostics, during the scan | {fmt(g['big_open_to_diagnostics_ms'])} | |",
+        f"| same: peak RSS (VmHWM after the scan) | {g['big_peak_rss_mib']} MiB | < 500 MB: {met(g['big_peak_rss_mib'] * 1.048576 < 500)} |",
     ]
     return "\n".join(lines) + "\n"
 
@@ -603,6 +849,7 @@ def main():
     ap.add_argument("--small", required=True)
     ap.add_argument("--big", required=True)
     ap.add_argument("--repo", required=True)
+    ap.add_argument("--big-repo", required=True, help="the large workspace for the scan under hovers")
     ap.add_argument("--tree", required=True)
     ap.add_argument("--tree-resources", type=int, required=True)
     ap.add_argument("--out", required=True)

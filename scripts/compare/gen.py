@@ -133,7 +133,10 @@ def manifest(out, lines):
     count = 0
     i = 0
     while count < lines or i % len(KINDS) != 2:  # end on a Service
-        doc = render(KINDS[i % len(KINDS)], i)
+        # Each ConfigMap is the one the Deployment two documents up mounts, so the file's only
+        # mistakes are the deliberate ones (gitops-ls also checks references by name).
+        kind = KINDS[i % len(KINDS)]
+        doc = render(kind, i - 2 if kind is CONFIGMAP else i)
         docs.append(doc)
         count += doc.count("\n") + 1  # + the `---` line
         i += 1
@@ -141,6 +144,11 @@ def manifest(out, lines):
     # whole file can be recognised (both servers report an unknown field on that line).
     assert docs[-1].startswith("apiVersion: v1\nkind: Service")
     docs[-1] = docs[-1].replace("  type: ClusterIP\n", "  type: ClusterIP\n  sessionAffinityy: None\n")
+    # The last Deployment's ConfigMap would come after the Service: its volume is optional.
+    last = len(docs) - 2
+    ref = f"            name: app-{last}-config\n"
+    assert ref in docs[last]
+    docs[last] = docs[last].replace(ref, ref + "            optional: true\n")
     # The Deployment nearest the middle gets the probe: a key `zq` in the container that the
     # client types into, and a blank line where completion is asked.
     mid = len(docs) // 2

@@ -31,10 +31,12 @@ class Client:
         self.write_lock = threading.Lock()
         self.responses = {}  # id -> (time, message)
         self.diagnostics = []  # (time, params) of every publishDiagnostics, in arrival order
+        self.progress = []  # (time, params) of every $/progress, in arrival order
         self.stderr = []  # (time, line)
         self.problems = []
         self.served = []  # URLs served through vscode/content
         self.next_id = 0
+        self.last_answer = None  # when the last response of request() was read
         self.closed = False
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -72,6 +74,7 @@ class Client:
                     raise ProtocolError(f"{self.name}: {method}: {why}")
                 self.cond.wait(left)
             t_answer, msg = self.responses.pop(rid)
+            self.last_answer = t_answer
         if "error" in msg:
             raise ProtocolError(f"{self.name}: {method} failed: {msg['error']}")
         return t_answer - t, msg.get("result")
@@ -81,12 +84,19 @@ class Client:
     def wait_diagnostics(self, pred, start, timeout, what):
         """Waits for a publishDiagnostics at index >= start for which pred(params) holds;
         returns (index, time, params)."""
+        return self._wait(self.diagnostics, pred, start, timeout, what)
+
+    def wait_progress(self, pred, start, timeout, what):
+        """As wait_diagnostics, for $/progress notifications."""
+        return self._wait(self.progress, pred, start, timeout, what)
+
+    def _wait(self, seen, pred, start, timeout, what):
         deadline = now() + timeout
         i = start
         with self.cond:
             while True:
-                while i < len(self.diagnostics):
-                    t, params = self.diagnostics[i]
+                while i < len(seen):
+                    t, params = seen[i]
                     if pred(params):
                         return i, t, params
                     i += 1
@@ -167,9 +177,13 @@ class Client:
             with self.cond:
                 self.diagnostics.append((t, msg["params"]))
                 self.cond.notify_all()
+        elif method == "$/progress":
+            with self.cond:
+                self.progress.append((t, msg["params"]))
+                self.cond.notify_all()
         elif method == "window/showMessage" and msg["params"].get("type") == 1:
             self._problem(f"error shown to the user: {msg['params'].get('message')}")
-        # Other notifications (logMessage, progress, telemetry) carry nothing we measure.
+        # Other notifications (logMessage, telemetry) carry nothing we measure.
 
     def _answer(self, msg):
         method, params, result, error = msg["method"], msg.get("params"), None, None
