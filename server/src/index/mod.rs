@@ -220,14 +220,22 @@ pub struct Change {
     pub crds: bool,
 }
 
+/// What the kustomizations say about other files, derived from their summaries.
+#[derive(Debug, Default)]
+struct References {
+    patches: HashSet<PathBuf>,
+    namespace_scopes: HashSet<PathBuf>,
+}
+
 /// The repository as the summaries of its files. Cheap to clone (summaries are shared), so a
 /// state owner can hand out immutable copies.
 #[derive(Clone, Debug, Default)]
 pub struct RepoIndex {
     files: HashMap<PathBuf, Arc<FileSummary>>,
     /// Derived from the kustomization summaries, rebuilt when one changes.
-    patches: Arc<HashSet<PathBuf>>,
-    namespace_scopes: Arc<Vec<PathBuf>>,
+    /// Built on first use after a kustomization changes: a scan of many kustomizations would
+    /// otherwise rebuild them once per file.
+    references: OnceLock<Arc<References>>,
     /// The repositories' root directories: where GitOps tools' paths start.
     roots: Arc<Vec<PathBuf>>,
     /// Units and their findings, built on first use after a change.
@@ -245,7 +253,7 @@ impl RepoIndex {
         self.files.insert(path, Arc::new(summary));
         self.derived = OnceLock::new();
         if change.references {
-            self.rebuild_references();
+            self.references = OnceLock::new();
         }
         change
     }
@@ -256,15 +264,19 @@ impl RepoIndex {
         let change = Change { references: previous.kustomization.is_some(), crds: !previous.crds.is_empty() };
         self.derived = OnceLock::new();
         if change.references {
-            self.rebuild_references();
+            self.references = OnceLock::new();
         }
         change
     }
 
-    fn rebuild_references(&mut self) {
-        let refs = || self.files.values().filter_map(|s| s.kustomization.as_ref());
-        self.patches = Arc::new(refs().flat_map(|k| k.patches.iter().cloned()).collect());
-        self.namespace_scopes = Arc::new(refs().flat_map(|k| k.namespace_scopes.iter().cloned()).collect());
+    fn references(&self) -> &References {
+        self.references.get_or_init(|| {
+            let refs = || self.files.values().filter_map(|s| s.kustomization.as_ref());
+            Arc::new(References {
+                patches: refs().flat_map(|k| k.patches.iter().cloned()).collect(),
+                namespace_scopes: refs().flat_map(|k| k.namespace_scopes.iter().cloned()).collect(),
+            })
+        })
     }
 
     pub fn get(&self, path: &Path) -> Option<&Arc<FileSummary>> {
@@ -281,13 +293,13 @@ impl RepoIndex {
 
     /// True when some kustomization uses `path` as a patch (a partial object).
     pub fn is_patch(&self, path: &Path) -> bool {
-        self.patches.contains(path)
+        self.references().patches.contains(path)
     }
 
     /// True when a kustomization with `namespace:` builds `path`: the names of its Namespace
     /// objects are placeholders that the build replaces.
     pub fn in_namespace_scope(&self, path: &Path) -> bool {
-        namespace_scope::in_namespace_scope(&self.namespace_scopes, path)
+        namespace_scope::in_namespace_scope(&self.references().namespace_scopes, path)
     }
 
     /// Sets the repository roots (workspace folders, or the git top level of what `check` runs on).

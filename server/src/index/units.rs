@@ -125,10 +125,16 @@ struct Builder<'a> {
     /// Directory → its kustomization file.
     builds: HashMap<PathBuf, PathBuf>,
     paths: HashMap<&'a Path, Arc<Path>>,
+    /// Each kustomization's inputs, resolved once.
+    inputs: HashMap<&'a Path, Vec<Input>>,
 }
 
 impl<'a> Builder<'a> {
-    fn inputs(&self, kustomization: &Path) -> Vec<Input> {
+    fn inputs(&self, kustomization: &Path) -> &[Input] {
+        self.inputs.get(kustomization).map_or(&[], Vec::as_slice)
+    }
+
+    fn resolve_inputs(&self, kustomization: &Path) -> Vec<Input> {
         let Some(k) = self.index.get(kustomization).and_then(|s| s.kustomization.as_ref()) else { return Vec::new() };
         k.build
             .entries
@@ -175,7 +181,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 stack.push((k.clone(), true));
-                for i in &inputs {
+                for i in inputs {
                     if let Input::Build(b) = i
                         && !memo.contains_key(b)
                         && !open.contains(b)
@@ -188,9 +194,9 @@ impl<'a> Builder<'a> {
             let mut out = Rendered::default();
             for i in inputs {
                 match i {
-                    Input::File(f) => out.members.extend(self.raw_members(&f)),
+                    Input::File(f) => out.members.extend(self.raw_members(f)),
                     Input::Build(b) => {
-                        if let Some(r) = memo.get(&b) {
+                        if let Some(r) = memo.get(b) {
                             out.members.extend(r.members.iter().cloned());
                             out.charts |= r.charts;
                         }
@@ -276,7 +282,13 @@ impl Derived {
             .filter(|(_, s)| s.kustomization.is_some())
             .filter_map(|(p, _)| Some((p.parent()?.to_path_buf(), p.to_path_buf())))
             .collect();
-        let b = Builder { index, builds, paths };
+        let mut b = Builder { index, builds, paths, inputs: HashMap::new() };
+        let inputs: HashMap<&Path, Vec<Input>> = index
+            .files()
+            .filter(|(_, s)| s.kustomization.is_some())
+            .map(|(p, _)| (p, b.resolve_inputs(p)))
+            .collect();
+        b.inputs = inputs;
         // Build roots: kustomizations no other one uses.
         let mut used: HashSet<PathBuf> = HashSet::new();
         let mut kustomizations: Vec<&Path> = Vec::new();
@@ -285,7 +297,7 @@ impl Derived {
                 kustomizations.push(p);
                 for i in b.inputs(p) {
                     if let Input::Build(k) = i {
-                        used.insert(k);
+                        used.insert(k.clone());
                     }
                 }
             }
@@ -305,8 +317,8 @@ impl Derived {
             let mut stack = vec![from.to_path_buf()];
             while let Some(k) = stack.pop() {
                 if reached.insert(k.clone()) {
-                    stack.extend(b.inputs(&k).into_iter().filter_map(|i| match i {
-                        Input::Build(b) => Some(b),
+                    stack.extend(b.inputs(&k).iter().filter_map(|i| match i {
+                        Input::Build(b) => Some(b.clone()),
                         Input::File(_) => None,
                     }));
                 }
@@ -637,9 +649,7 @@ impl Findings {
                 contexts.push((m.file.clone(), m.object, m.namespace.clone(), u.renders_charts));
             }
         }
-        let mut files: Vec<(&Path, &Arc<FileSummary>)> = index.files().collect();
-        files.sort_by(|a, b| a.0.cmp(b.0));
-        for (p, s) in files {
+        for (p, s) in index.files() {
             if s.kustomization.is_some() || index.is_patch(p) {
                 continue;
             }

@@ -29,9 +29,10 @@ pub fn namespace_scopes(kustomization: &Path, file: &YamlFile) -> Vec<PathBuf> {
     out
 }
 
-/// Whether `path` (absolute) is one of `scopes` or lies under one of them.
-pub fn in_namespace_scope(scopes: &[PathBuf], path: &Path) -> bool {
-    scopes.iter().any(|s| path == s || path.parent().is_some_and(|d| d.starts_with(s)))
+/// Whether `path` (absolute) is one of `scopes` or lies under one of them: a lookup per
+/// ancestor, so a repository of many kustomizations costs no more per file.
+pub fn in_namespace_scope(scopes: &std::collections::HashSet<PathBuf>, path: &Path) -> bool {
+    scopes.contains(path) || path.parent().is_some_and(|d| d.ancestors().any(|a| scopes.contains(a)))
 }
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ mod tests {
         );
         let scopes = namespace_scopes(Path::new("/r/apps/ai/kustomization.yaml"), &k);
         assert_eq!(scopes, ["/r/apps/ai", "/r/apps/ai/app/ks.yaml", "/r/components/namespace"].map(PathBuf::from));
+        let scopes: std::collections::HashSet<PathBuf> = scopes.into_iter().collect();
         assert!(in_namespace_scope(&scopes, Path::new("/r/components/namespace/namespace.yaml")));
         assert!(in_namespace_scope(&scopes, Path::new("/r/apps/ai/app/deep/ns.yaml")));
         assert!(!in_namespace_scope(&scopes, Path::new("/r/components/other/namespace.yaml")));

@@ -366,19 +366,26 @@ impl Shared {
     /// the repository around it (computed against its current text, which the index may not
     /// hold: a keystroke that only moves positions leaves the index alone).
     fn learn(&self, snap: &Snapshot) -> (Learned, Vec<crate::yaml::Diagnostic>) {
+        let started = std::time::Instant::now();
         let path = file_path(&snap.uri);
         let rope = &snap.doc.rope;
         let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
         let summary = Workspace::summarize(&snap.uri, path.as_deref(), &snap.yaml, line_of);
+        let summarized = started.elapsed();
         // A newer state learns for itself; an older one must not overwrite it.
         let learned = if self.session.is_current(&snap.uri, snap.seq) {
             self.workspace.update_file(&self.store, &snap.uri, path.as_deref(), summary.clone())
         } else {
             Learned::default()
         };
+        let updated = started.elapsed();
         let key = Workspace::key(&snap.uri, path.as_deref());
         let index = self.workspace.index();
         let scanned = self.workspace.scanned();
+        if scanned {
+            index.derived();
+        }
+        let derived = started.elapsed();
         let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, scanned);
         found = crate::index::cross::with_reference_severity(found, self.settings().missing_reference_severity());
         if scanned {
@@ -389,6 +396,15 @@ impl Shared {
             let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes()));
             found = analysis::suppress::suppress(&snap.yaml, found, line_of);
         }
+        debug!(
+            uri = snap.uri.as_str(),
+            ?summarized,
+            ?updated,
+            content = learned.content,
+            ?derived,
+            total = ?started.elapsed(),
+            "repository diagnostics"
+        );
         (learned, found)
     }
 
