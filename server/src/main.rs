@@ -10,7 +10,7 @@ Usage:
   gitops-ls [lsp] [--stdio]   serve the Language Server Protocol on stdio
   gitops-ls check [OPTIONS] PATH...
                               check files and directories, print problems;
-                              --format text|json|sarif|github|junit, --quiet
+                              --format text|json|sarif|github|junit|nomos, --quiet
                               (`gitops-ls check --help` for every option)
   gitops-ls help              print this help (also --help, -h)
   gitops-ls --version | -V    print the version

@@ -226,7 +226,7 @@ fn help_texts_and_the_readme_list_the_same_commands_and_formats() {
     assert_eq!(code, Some(0));
 
     let formats = formats_in_check_help(&check_help);
-    assert_eq!(formats, ["text", "json", "sarif", "github", "junit"], "{check_help}");
+    assert_eq!(formats, ["text", "json", "sarif", "github", "junit", "nomos"], "{check_help}");
     assert_eq!(formats_in_synopsis(&help), formats, "{help}");
     let readme = read("README.md");
     let synopsis = &readme[readme.find("\ngitops-ls check [").expect("the check synopsis in README")..];

@@ -332,7 +332,7 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "-h" | "--help" => return Ok(None),
             "--format" | "-f" => {
                 format =
-                    Format::parse(it.next().ok_or("--format needs a value (text, json, sarif, github or junit)")?)?;
+                    Format::parse(it.next().ok_or("--format needs a value (text, json, sarif, github, junit or nomos)")?)?;
             }
             s if s.starts_with("--format=") => format = Format::parse(&s["--format=".len()..])?,
             "--" => paths.extend(it.by_ref().map(PathBuf::from)),
