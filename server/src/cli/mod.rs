@@ -524,8 +524,9 @@ fn repository_findings(
     let mut own = std::collections::HashMap::new();
     for (path, summary) in summaries {
         let abs = absolute(&path);
-        own.insert(path, Arc::new(summary.clone()));
-        repo.update(abs, summary);
+        let summary = Arc::new(summary);
+        own.insert(path, Arc::clone(&summary));
+        repo.update_shared(abs, summary);
     }
     let disk = |p: &Path| {
         let meta = std::fs::metadata(p).ok()?;

@@ -245,12 +245,17 @@ pub struct RepoIndex {
 impl RepoIndex {
     /// Sets the summary of the file at `path`.
     pub fn update(&mut self, path: PathBuf, summary: FileSummary) -> Change {
+        self.update_shared(path, Arc::new(summary))
+    }
+
+    /// [`RepoIndex::update`] with a summary the caller keeps too.
+    pub fn update_shared(&mut self, path: PathBuf, summary: Arc<FileSummary>) -> Change {
         let previous = self.files.get(&path);
         let change = Change {
             references: previous.and_then(|p| p.kustomization.as_ref()) != summary.kustomization.as_ref(),
             crds: !same_crds(previous.map_or(&[][..], |p| &p.crds), &summary.crds),
         };
-        self.files.insert(path, Arc::new(summary));
+        self.files.insert(path, summary);
         self.derived = OnceLock::new();
         if change.references {
             self.references = OnceLock::new();

@@ -603,13 +603,15 @@ impl Findings {
         }
     }
 
-    fn references(&mut self, index: &RepoIndex, units: &[Unit]) {
+    fn references<'a>(&mut self, index: &'a RepoIndex, units: &'a [Unit]) {
         // Every name the repository defines, written and rendered, by (group, kind, name).
-        let mut defined: HashMap<(String, String, String), Vec<Option<String>>> = HashMap::new();
-        let mut kinds: HashSet<(String, String)> = HashSet::new();
-        let mut define = |g: &str, k: &str, name: &str, ns: Option<&String>| {
-            kinds.insert((g.to_string(), k.to_string()));
-            defined.entry((g.to_string(), k.to_string(), name.to_string())).or_default().push(ns.cloned());
+        // Borrowed keys: a repository of many objects would otherwise allocate three strings
+        // per object and reference.
+        let mut defined: HashMap<(&str, &str, &str), Vec<Option<&str>>> = HashMap::new();
+        let mut kinds: HashSet<(&str, &str)> = HashSet::new();
+        let mut define = |g: &'a str, k: &'a str, name: &'a str, ns: Option<&'a String>| {
+            kinds.insert((g, k));
+            defined.entry((g, k, name)).or_default().push(ns.map(String::as_str));
         };
         for (_, s) in index.files() {
             if s.kustomization.is_some() {
@@ -669,28 +671,28 @@ impl Findings {
                 // Config Sync names each reconciler's ServiceAccount after its RootSync/RepoSync
                 // (and the namespace it lands in, which selectors may decide).
                 let reconciler = (r.group.as_str(), r.kind.as_str()) == ("", "ServiceAccount")
-                    && ((r.name.starts_with("ns-reconciler-") && kinds.contains(&Self::sync_kind("RepoSync")))
-                        || (r.name.starts_with("root-reconciler") && kinds.contains(&Self::sync_kind("RootSync"))));
+                    && ((r.name.starts_with("ns-reconciler-") && kinds.contains(&("configsync.gke.io", "RepoSync")))
+                        || (r.name.starts_with("root-reconciler") && kinds.contains(&("configsync.gke.io", "RootSync"))));
                 if reconciler
                     || r.optional
                     || r.name.contains("${")
                     || is_builtin(&r.group, &r.kind, &r.name)
-                    || !kinds.contains(&(r.group.clone(), r.kind.clone()))
+                    || !kinds.contains(&(r.group.as_str(), r.kind.as_str()))
                 {
                     continue;
                 }
                 let cluster = is_cluster_scoped_target(&r.group, &r.kind);
-                let want = if cluster { None } else { r.namespace.clone().or(namespace.clone()) };
-                let found = defined.get(&(r.group.clone(), r.kind.clone(), r.name.clone()));
+                let want = if cluster { None } else { r.namespace.as_deref().or(namespace.as_deref()) };
+                let found = defined.get(&(r.group.as_str(), r.kind.as_str(), r.name.as_str()));
                 let matches = found
-                    .is_some_and(|nss| nss.iter().any(|ns| cluster || ns.is_none() || want.is_none() || ns == &want));
+                    .is_some_and(|nss| nss.iter().any(|ns| cluster || ns.is_none() || want.is_none() || *ns == want));
                 if matches {
                     continue;
                 }
                 let kind = if r.group.is_empty() { r.kind.clone() } else { format!("{}.{}", r.kind, r.group) };
                 let message = match (found, &want) {
                     (Some(nss), Some(want)) => {
-                        let mut others: Vec<&str> = nss.iter().flatten().map(String::as_str).collect();
+                        let mut others: Vec<&str> = nss.iter().flatten().copied().collect();
                         others.sort();
                         others.dedup();
                         format!(
@@ -718,9 +720,6 @@ impl Findings {
         }
     }
 
-    fn sync_kind(kind: &str) -> (String, String) {
-        ("configsync.gke.io".to_string(), kind.to_string())
-    }
 
     /// `images` and patch targets, matched against what each kustomization's inputs render.
     fn kustomizations(
