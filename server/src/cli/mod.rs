@@ -331,8 +331,9 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--format" | "-f" => {
-                format =
-                    Format::parse(it.next().ok_or("--format needs a value (text, json, sarif, github, junit or nomos)")?)?;
+                format = Format::parse(
+                    it.next().ok_or("--format needs a value (text, json, sarif, github, junit or nomos)")?,
+                )?;
             }
             s if s.starts_with("--format=") => format = Format::parse(&s["--format=".len()..])?,
             "--" => paths.extend(it.by_ref().map(PathBuf::from)),
@@ -528,10 +529,6 @@ fn repository_findings(
         own.insert(path, Arc::clone(&summary));
         repo.update_shared(abs, summary);
     }
-    let disk = |p: &Path| {
-        let meta = std::fs::metadata(p).ok()?;
-        Some(if meta.is_dir() { index::cross::PathKind::Dir } else { index::cross::PathKind::File })
-    };
     let mut texts: std::collections::HashMap<PathBuf, Option<(String, LineIndex)>> = Default::default();
     let mut text_of = |p: &Path| -> Option<(String, LineIndex)> {
         texts
@@ -574,7 +571,7 @@ fn repository_findings(
     for report in &mut outcome.reports {
         let Some(summary) = own.get(&report.path) else { continue };
         let abs = absolute(&report.path);
-        let found = index::cross::diagnostics(&repo, &abs, summary, &disk, true);
+        let found = index::cross::diagnostics(&repo, &abs, summary, &vfs::path_kind, true);
         let mut found = index::cross::with_reference_severity(found, opts.missing_reference);
         let in_root = vetted.remove(&abs).map(|(in_root, ds)| {
             found.extend(ds);

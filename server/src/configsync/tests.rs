@@ -736,9 +736,12 @@ fn rendered_roots_are_left_to_their_output() {
 /// Runs a fixture root from tests/fixtures/configsync as `path:line:col: CODE` lines.
 fn fixture_findings(name: &str) -> (String, String) {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() { dirs.push(p) } else { out.push(p) }
+            }
         }
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configsync").join(name);

@@ -9,11 +9,7 @@ use super::{FileSummary, RepoIndex};
 use crate::k8s::kustomize::KUSTOMIZATION_FILE_NAMES;
 use crate::yaml::{Diagnostic, Related, Severity};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathKind {
-    File,
-    Dir,
-}
+pub use crate::vfs::PathKind;
 
 /// What exists on disk (or in the editor's open documents), asked by the edges.
 pub trait Disk {

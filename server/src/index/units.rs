@@ -283,11 +283,8 @@ impl Derived {
             .filter_map(|(p, _)| Some((p.parent()?.to_path_buf(), p.to_path_buf())))
             .collect();
         let mut b = Builder { index, builds, paths, inputs: HashMap::new() };
-        let inputs: HashMap<&Path, Vec<Input>> = index
-            .files()
-            .filter(|(_, s)| s.kustomization.is_some())
-            .map(|(p, _)| (p, b.resolve_inputs(p)))
-            .collect();
+        let inputs: HashMap<&Path, Vec<Input>> =
+            index.files().filter(|(_, s)| s.kustomization.is_some()).map(|(p, _)| (p, b.resolve_inputs(p))).collect();
         b.inputs = inputs;
         // Build roots: kustomizations no other one uses.
         let mut used: HashSet<PathBuf> = HashSet::new();
@@ -672,7 +669,8 @@ impl Findings {
                 // (and the namespace it lands in, which selectors may decide).
                 let reconciler = (r.group.as_str(), r.kind.as_str()) == ("", "ServiceAccount")
                     && ((r.name.starts_with("ns-reconciler-") && kinds.contains(&("configsync.gke.io", "RepoSync")))
-                        || (r.name.starts_with("root-reconciler") && kinds.contains(&("configsync.gke.io", "RootSync"))));
+                        || (r.name.starts_with("root-reconciler")
+                            && kinds.contains(&("configsync.gke.io", "RootSync"))));
                 if reconciler
                     || r.optional
                     || r.name.contains("${")
@@ -719,7 +717,6 @@ impl Findings {
             }
         }
     }
-
 
     /// `images` and patch targets, matched against what each kustomization's inputs render.
     fn kustomizations(

@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use super::convert::file_path;
 use super::session::{Session, Snapshot};
 use super::transport::Limits;
-use super::workspace::{Learned, Workspace, disk_kind};
+use super::workspace::{Learned, Workspace};
 use super::{convert, guard};
 use crate::analysis;
 use crate::analysis::images;
@@ -368,9 +368,8 @@ impl Shared {
     fn learn(&self, snap: &Snapshot) -> (Learned, Vec<crate::yaml::Diagnostic>) {
         let started = std::time::Instant::now();
         let path = file_path(&snap.uri);
+        let (key, summary) = Self::own_summary(snap);
         let rope = &snap.doc.rope;
-        let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes())) as u32 + 1;
-        let summary = Workspace::summarize(&snap.uri, path.as_deref(), &snap.yaml, line_of);
         let summarized = started.elapsed();
         // A newer state learns for itself; an older one must not overwrite it.
         let learned = if self.session.is_current(&snap.uri, snap.seq) {
@@ -379,14 +378,13 @@ impl Shared {
             Learned::default()
         };
         let updated = started.elapsed();
-        let key = Workspace::key(&snap.uri, path.as_deref());
         let index = self.workspace.index();
         let scanned = self.workspace.scanned();
         if scanned {
             index.derived();
         }
         let derived = started.elapsed();
-        let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &disk_kind, scanned);
+        let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &crate::vfs::path_kind, scanned);
         found = crate::index::cross::with_reference_severity(found, self.settings().missing_reference_severity());
         if scanned {
             let limit = self.settings().max_file_bytes() as u64;

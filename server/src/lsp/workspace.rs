@@ -66,12 +66,6 @@ pub struct Learned {
     pub validation: bool,
 }
 
-/// What is on disk, for the repository's path checks.
-pub fn disk_kind(path: &Path) -> Option<crate::index::cross::PathKind> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some(if meta.is_dir() { crate::index::cross::PathKind::Dir } else { crate::index::cross::PathKind::File })
-}
-
 /// How far the start-up scan got, for `$/progress`.
 #[derive(Clone, Copy, Debug)]
 pub struct ScanProgress {

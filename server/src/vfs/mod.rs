@@ -349,6 +349,18 @@ pub fn repository_roots(path: &Path) -> Vec<PathBuf> {
     roots
 }
 
+/// Whether `path` is a file or a directory on disk, for the repository's path checks.
+pub fn path_kind(path: &Path) -> Option<PathKind> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(if meta.is_dir() { PathKind::Dir } else { PathKind::File })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    File,
+    Dir,
+}
+
 pub fn display_path(path: &Path) -> String {
     escape_control(&path.display().to_string())
 }
