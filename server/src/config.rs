@@ -118,6 +118,11 @@ pub const SETTINGS: &[Setting] = &[
         ..setting("validation.strict", &["boolean"], "true")
     },
     Setting {
+        items: Some("string"),
+        description: "Config Sync roots the repository has no RootSync/RepoSync or `system/repo.yaml` for: directory → `\"hierarchy\"` or `\"unstructured\"`, e.g. `{\"clusters/prod\": \"unstructured\"}`, as `nomos vet --path DIR --source-format FMT`. A relative directory is taken from each workspace folder; a declared directory also overrides the format a RootSync says.",
+        ..setting("configSync.roots", &["object"], "{}")
+    },
+    Setting {
         description: "Ask registries whether image tags exist (in the background; never blocks typing).",
         ..setting("images.checkTags", &["boolean"], "true")
     },
@@ -165,6 +170,7 @@ pub struct Settings {
     pub schemas: SchemaSettings,
     pub validation: ValidationSettings,
     pub images: ImageSettings,
+    pub config_sync: ConfigSyncSettings,
     /// Never download schemas (modeline URLs, the online CRD catalog, other Kubernetes versions).
     pub offline: bool,
 }
@@ -177,6 +183,7 @@ impl Default for Settings {
             schemas: SchemaSettings::default(),
             validation: ValidationSettings::default(),
             images: ImageSettings::default(),
+            config_sync: ConfigSyncSettings::default(),
             offline: false,
         }
     }
@@ -222,6 +229,13 @@ pub fn parse_severity(value: &str) -> Option<Severity> {
         "off" | "none" | "ignore" => None,
         _ => Some(Severity::Warning),
     }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ConfigSyncSettings {
+    /// Directory → `hierarchy` or `unstructured`.
+    pub roots: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -280,6 +294,9 @@ impl Settings {
         if let Some(x) = map.get("images").and_then(|x| serde_json::from_value(x.clone()).ok()) {
             s.images = x;
         }
+        if let Some(x) = map.get("configSync").and_then(|x| serde_json::from_value(x.clone()).ok()) {
+            s.config_sync = x;
+        }
         if let Some(Value::Bool(b)) = map.get("offline") {
             s.offline = *b;
         }
@@ -289,6 +306,14 @@ impl Settings {
     /// `maxFileSizeMb` in bytes.
     pub fn max_file_bytes(&self) -> usize {
         usize::try_from(self.max_file_size_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
+    }
+
+    /// `configSync.roots` with a known format (others are ignored: nomos would refuse them too).
+    pub fn config_sync_roots(&self) -> Vec<(PathBuf, crate::configsync::Format)> {
+        let roots = self.config_sync.roots.iter();
+        roots
+            .filter_map(|(dir, f)| Some((PathBuf::from(dir.trim()), crate::configsync::Format::parse(f.trim())?)))
+            .collect()
     }
 
     pub fn unknown_kind_severity(&self) -> Option<Severity> {
@@ -328,6 +353,21 @@ impl Settings {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn config_sync_roots_keep_the_known_formats() {
+        let s = Settings::from_json(
+            &json!({"configSync": {"roots": {"a": "unstructured", " b ": "hierarchy", "c": "flat"}}}),
+        );
+        let roots = s.config_sync_roots();
+        assert_eq!(
+            roots,
+            [
+                (PathBuf::from("b"), crate::configsync::Format::Hierarchy),
+                (PathBuf::from("a"), crate::configsync::Format::Unstructured)
+            ]
+        );
+    }
 
     #[test]
     fn reads_the_extension_shape_and_survives_bad_values() {

@@ -116,3 +116,113 @@ fn the_server_vets_the_root_of_an_open_document_as_it_is_edited() {
     server.await_notification("KNV1020 gone", at + 1, with("KNV1020", false));
     server.shutdown_and_exit();
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    let mut stack = vec![from.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.strip_prefix(from).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                stack.push(path);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn selectors_resolve_hover_says_where_objects_land_and_a_setting_declares_a_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    copy_tree(&fixture("hierarchy-valid"), &root);
+    // A selector nothing matches, and a directory only the setting makes a root.
+    let nothing = "apiVersion: configmanagement.gke.io/v1\nkind: NamespaceSelector\nmetadata:\n  name: nobody\nspec:\n  selector:\n    matchLabels:\n      team: none\n";
+    std::fs::write(root.join("namespaces/eng/namespace-selector-nobody.yaml"), nothing).unwrap();
+    std::fs::create_dir_all(root.join("extra")).unwrap();
+    std::fs::write(root.join("extra/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n")
+        .unwrap();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(
+        &root,
+        json!({"offline": true, "images": {"checkTags": false}, "configSync": {"roots": {"extra": "unstructured"}}}),
+    );
+    let uri = |rel: &str| format!("file://{}", root.join(rel).display());
+    let open = |server: &mut Server, rel: &str| {
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        server.open(&uri(rel), 1, &text);
+    };
+    let published = |rel: &str, code: &'static str| {
+        let uri = uri(rel);
+        move |n: &Value| {
+            n["method"] == "textDocument/publishDiagnostics"
+                && n["params"]["uri"] == uri.as_str()
+                && n["params"]["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == code)
+        }
+    };
+    // Repository findings come once the scan is done: navigation answers from then on.
+    open(&mut server, "namespaces/eng/namespace-selector-nobody.yaml");
+    let (_, params) = server.await_notification(
+        "selector-matches-nothing",
+        0,
+        published("namespaces/eng/namespace-selector-nobody.yaml", "selector-matches-nothing"),
+    );
+    let d =
+        &params["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "selector-matches-nothing").unwrap();
+    assert_eq!((&d["severity"], &d["range"]["start"]), (&json!(2), &json!({"line": 5, "character": 2})));
+    open(&mut server, "extra/cm.yaml");
+    server.await_notification("KNV1036 in the declared root", 0, published("extra/cm.yaml", "KNV1036"));
+
+    let at = |rel: &str, line: u32, character: u32| json!({"textDocument": {"uri": uri(rel)}, "position": {"line": line, "character": character}});
+    let rb = "namespaces/eng/rolebinding-sre.yaml";
+    open(&mut server, rb);
+    // The annotation's value opens the NamespaceSelector's name.
+    let found = server.request("textDocument/definition", at(rb, 5, 50));
+    assert_eq!(found[0]["uri"], uri("namespaces/eng/namespace-selector-sre.yaml"));
+    assert_eq!(found[0]["range"], json!({"start": {"line": 3, "character": 8}, "end": {"line": 3, "character": 21}}));
+    // And back: the selector's name lists the annotation that names it.
+    open(&mut server, "namespaces/eng/namespace-selector-sre.yaml");
+    let found = server.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri("namespaces/eng/namespace-selector-sre.yaml")}, "position": {"line": 3, "character": 10}, "context": {"includeDeclaration": false}}),
+    );
+    let places: Vec<(String, Value)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["uri"].as_str().unwrap().to_string(), l["range"]["start"].clone()))
+        .collect();
+    assert_eq!(places, [(uri(rb), json!({"line": 5, "character": 48}))]);
+    // Hover on the RoleBinding's name: the namespaces the selector picks, every cluster.
+    let hover = server.request("textDocument/hover", at(rb, 3, 10));
+    let text = hover["contents"]["value"].as_str().unwrap().to_string();
+    assert!(text.contains("- namespaces: `backend`, selected by NamespaceSelector `sre-supported`"), "{text}");
+    assert!(text.contains("- clusters: every cluster that syncs this root"), "{text}");
+    // The object with a ClusterSelector lands on the Cluster it selects.
+    let config = "namespaces/eng/backend/config.yaml";
+    open(&mut server, config);
+    let hover = server.request("textDocument/hover", at(config, 1, 7));
+    let text = hover["contents"]["value"].as_str().unwrap().to_string();
+    assert!(text.contains("- clusters: `prod-us`, selected by ClusterSelector `selector-prod`"), "{text}");
+    // A Namespace lists what it inherits; the analytics one is not selected by sre-supported.
+    for (ns, inherited) in [
+        ("backend", vec!["RoleBinding sre-admin", "RoleBinding namespace-viewers"]),
+        ("analytics", vec!["RoleBinding namespace-viewers"]),
+    ] {
+        let rel = format!("namespaces/eng/{ns}/namespace.yaml");
+        open(&mut server, &rel);
+        let hover = server.request("textDocument/hover", at(&rel, 3, 9));
+        let text = hover["contents"]["value"].as_str().unwrap().to_string();
+        assert!(
+            text.contains(&format!("- inherits {} objects from the abstract namespaces above it:", inherited.len())),
+            "{text}"
+        );
+        for object in inherited {
+            assert!(text.contains(&format!("`{object}`")), "{ns}: {object} missing in {text}");
+        }
+    }
+    server.shutdown_and_exit();
+}

@@ -550,13 +550,12 @@ fn repository_findings(
             .map(|t| crate::configsync::sync_objects(&YamlFile::parse(t.as_str())))
             .unwrap_or_default()
     };
-    let mut roots = analysis::configsync::roots(&repo, &sync_objects);
-    if let Some(format) = opts.source_format {
-        for dir in opts.paths.iter().map(|p| absolute(p)).filter(|p| p.is_dir()) {
-            roots.retain(|r| r.dir != dir);
-            roots.push(analysis::configsync::Root { dir, format, synced_by: None });
-        }
-    }
+    let declared: Vec<(PathBuf, crate::configsync::Format)> = match opts.source_format {
+        Some(format) => opts.paths.iter().map(|p| absolute(p)).filter(|p| p.is_dir()).map(|d| (d, format)).collect(),
+        None => Vec::new(),
+    };
+    let roots =
+        analysis::configsync::with_declared(analysis::configsync::roots(&repo, &sync_objects), &declared, &repo);
     let mut vetted: std::collections::HashMap<PathBuf, (PathBuf, Vec<Diagnostic>)> = Default::default();
     for root in &roots {
         let members = analysis::configsync::files_of(&roots, root, repo.files().map(|(p, _)| p));

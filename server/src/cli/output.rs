@@ -273,7 +273,9 @@ pub fn rule_description(code: &str) -> &'static str {
         "duplicate-object" => "The same object (group, kind, namespace, name) is defined twice in one build.",
         "reference-not-found" => "An object refers by name to something the repository does not define.",
         "substitution-undefined" => "A Flux variable without a default that its Flux Kustomization does not set.",
-        "selector-matches-nothing" => "A Service's selector matches no pod template of its build.",
+        "selector-matches-nothing" => {
+            "A Service's selector matches no pod template of its build, or a Config Sync selector matches nothing declared."
+        }
         "flux-path-missing" => "A Flux Kustomization applies a directory that does not exist in this repository.",
         _ => "A problem found by gitops-ls.",
     }

@@ -5,6 +5,7 @@
 //! hands in the files of a root (paths relative to it) and answers scope questions.
 
 mod objects;
+mod placement;
 mod rules;
 mod selector;
 mod sync;
@@ -15,6 +16,9 @@ use std::path::Path;
 
 use crate::yaml::{Diagnostic, YamlFile};
 
+pub use placement::{
+    Clusters, Inherited, Landing, Namespaces, Place, inherited_at, landing_at, selector_at, selector_uses,
+};
 pub use selector::{LabelSelector, SelectorDecl, SelectorKind, inherited_by, selectors};
 pub use sync::{SyncObject, sync_objects, sync_spec_diagnostics};
 

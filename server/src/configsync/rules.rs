@@ -112,6 +112,9 @@ pub(crate) fn vet(
         scoped(&mut cx, o, scopes[i], hydrated_ns, repo_namespace.is_some());
     }
     selector_rules(&mut cx, &objs, &scopes, tree.as_ref());
+    for (file, span, message) in super::placement::selects_nothing(&objs, hierarchy) {
+        cx.out.push((file, Diagnostic::new(span, Severity::Warning, "selector-matches-nothing", message)));
+    }
     if let Some(t) = &tree {
         top_level_dirs(&mut cx, &objs, &scopes);
         repo_object(&mut cx, files, &objs);

@@ -387,8 +387,8 @@ impl Shared {
         let mut found = crate::index::cross::diagnostics(&index, &key, &summary, &crate::vfs::path_kind, scanned);
         found = crate::index::cross::with_reference_severity(found, self.settings().missing_reference_severity());
         if scanned {
-            let limit = self.settings().max_file_bytes() as u64;
-            found.extend(self.configsync.diagnostics(&index, &self.session, &self.store, (&key, &snap.yaml), limit));
+            let cx = self.configsync_cx(&index);
+            found.extend(self.configsync.diagnostics(&cx, &self.store, (&key, &snap.yaml)));
         }
         if !found.is_empty() {
             let line_of = |o: usize| rope.byte_to_line(o.min(rope.len_bytes()));
@@ -404,6 +404,17 @@ impl Shared {
             "repository diagnostics"
         );
         (learned, found)
+    }
+
+    /// What the Config Sync questions need, for this state of the index and the settings.
+    fn configsync_cx<'a>(&'a self, index: &'a crate::index::RepoIndex) -> super::configsync::Cx<'a> {
+        let settings = self.settings();
+        super::configsync::Cx {
+            index,
+            session: &self.session,
+            limit: settings.max_file_bytes() as u64,
+            declared: settings.config_sync_roots(),
+        }
     }
 
     /// The summary of an open document as edited, with the key the index knows it by.
@@ -859,7 +870,15 @@ impl LanguageServer for Backend {
                     let (_, own) = Shared::own_summary(s);
                     let index = shared.workspace.index();
                     let is_dir = |p: &std::path::Path| p.is_dir();
-                    let targets = crate::index::navigate::definition(&index, &own, offset, &is_dir);
+                    let mut targets = crate::index::navigate::definition(&index, &own, offset, &is_dir);
+                    if targets.is_empty() && shared.workspace.scanned() {
+                        let (key, _) = Shared::own_summary(s);
+                        let doc = (key.as_path(), &s.yaml);
+                        let found = shared.configsync.definition(&shared.configsync_cx(&index), doc, offset);
+                        targets.extend(
+                            found.map(|(path, span)| crate::index::navigate::Target { path, span: Some(span) }),
+                        );
+                    }
                     targets.iter().filter_map(|t| shared.target_location(t)).collect::<Vec<_>>()
                 })
                 .await?;
@@ -879,7 +898,16 @@ impl LanguageServer for Backend {
                     let offset = s.doc.position_to_offset(convert::from_position(position));
                     let (key, own) = Shared::own_summary(s);
                     let index = shared.workspace.index();
-                    let targets = crate::index::navigate::references(&index, &key, &own, offset, include);
+                    let mut targets = crate::index::navigate::references(&index, &key, &own, offset, include);
+                    if shared.workspace.scanned() {
+                        let doc = (key.as_path(), &s.yaml);
+                        let found = shared.configsync.references(&shared.configsync_cx(&index), doc, offset, include);
+                        targets.extend(
+                            found
+                                .into_iter()
+                                .map(|(path, span)| crate::index::navigate::Target { path, span: Some(span) }),
+                        );
+                    }
                     targets.iter().filter_map(|t| shared.target_location(t)).collect::<Vec<_>>()
                 })
                 .await?;
@@ -1100,11 +1128,17 @@ impl LanguageServer for Backend {
                     let offset = s.doc.position_to_offset(convert::from_position(position));
                     let (key, own) = Shared::own_summary(s);
                     let index = shared.workspace.index();
-                    let note = shared
-                        .workspace
-                        .scanned()
-                        .then(|| crate::index::navigate::hover_note(&index, &key, &own, offset))
+                    let scanned = shared.workspace.scanned();
+                    let note =
+                        scanned.then(|| crate::index::navigate::hover_note(&index, &key, &own, offset)).flatten();
+                    let doc = (key.as_path(), &s.yaml);
+                    let placed = scanned
+                        .then(|| shared.configsync.hover_note(&shared.configsync_cx(&index), &store, doc, offset))
                         .flatten();
+                    let note = match (note, placed) {
+                        (Some((span, a)), Some((_, b))) => Some((span, format!("{a}\n\n{b}"))),
+                        (a, b) => a.or(b),
+                    };
                     let Some((span, note)) = note else { return schema };
                     let markdown = match schema.as_ref().map(|h| &h.contents) {
                         Some(HoverContents::Markup(m)) => format!("{}\n\n---\n\n{note}", m.value),
