@@ -349,10 +349,229 @@ impl Settings {
     }
 }
 
+/// The project settings file at a repository's top, read by the server and `check`.
+pub const PROJECT_FILE: &str = ".gitops-ls.toml";
+
+/// A parsed `.gitops-ls.toml`: the settings it sets (in the editor settings' shape, merged over
+/// them), severities per code and excluded paths. Paths in it are relative to its directory.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Project {
+    pub file: PathBuf,
+    /// The directory holding the file.
+    pub dir: PathBuf,
+    /// An object in the editor settings' shape; [`Project::settings_over`] merges it.
+    pub settings: Value,
+    /// Code → severity (`None`: off).
+    pub severities: BTreeMap<String, Option<Severity>>,
+    /// Globs relative to `dir` (`*` within a segment, `**` across, no `/`: any file name).
+    pub exclude: Vec<String>,
+    /// Keys or values it ignored, for the caller to report.
+    pub warnings: Vec<String>,
+}
+
+impl Project {
+    /// Parses the file at `path` (its text `text`); a TOML error is the error.
+    pub fn parse(path: &std::path::Path, text: &str) -> Result<Project, String> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
+        let mut value = serde_json::to_value(table).map_err(|e| e.to_string())?;
+        let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let mut project = Project { file: path.to_path_buf(), dir, ..Default::default() };
+        let Value::Object(map) = &mut value else { return Ok(project) };
+        if let Some(severity) = map.remove("severity") {
+            match severity {
+                Value::Object(codes) => {
+                    for (code, level) in codes {
+                        let known = crate::analysis::suppress::KNOWN_CODES.contains(&code.as_str())
+                            || crate::configsync::CODES.contains(&code.as_str());
+                        if !known {
+                            project.warnings.push(format!("severity: unknown code `{code}`"));
+                        }
+                        match level.as_str().map(str::to_ascii_lowercase) {
+                            Some(l)
+                                if ["error", "warning", "information", "info", "hint", "off"].contains(&l.as_str()) =>
+                            {
+                                project.severities.insert(code, parse_severity(&l));
+                            }
+                            _ => project.warnings.push(format!(
+                                "severity.{code}: {level} is not one of error, warning, information, hint, off"
+                            )),
+                        }
+                    }
+                }
+                other => project.warnings.push(format!("severity: {other} is not a table of code = \"level\"")),
+            }
+        }
+        if let Some(exclude) = map.remove("exclude") {
+            match exclude {
+                Value::Array(globs) if globs.iter().all(Value::is_string) => {
+                    project.exclude = globs.iter().filter_map(Value::as_str).map(String::from).collect();
+                }
+                other => project.warnings.push(format!("exclude: {other} is not a list of globs")),
+            }
+        }
+        check_keys(map, "", &mut project.warnings);
+        resolve_paths(map, &project.dir);
+        project.settings = value;
+        Ok(project)
+    }
+
+    /// The editor's settings with this file's on top: the repository's choices hold for every
+    /// editor and for CI alike.
+    pub fn settings_over(&self, editor: &Value) -> Value {
+        let mut merged = editor.get("gitops-ls").unwrap_or(editor).clone();
+        merge_into(&mut merged, &self.settings);
+        merged
+    }
+
+    /// Whether `path` (absolute) is excluded.
+    pub fn excludes(&self, path: &std::path::Path) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.dir) else { return false };
+        let rel = rel.to_string_lossy();
+        self.exclude.iter().any(|g| {
+            let g = g.trim_start_matches("./").trim_end_matches('/');
+            crate::schema::store::glob_matches(g, &rel) || crate::schema::store::glob_matches(&format!("{g}/**"), &rel)
+        })
+    }
+
+    /// `diagnostics` with this file's severities: a code set to `off` is dropped.
+    pub fn apply(&self, diagnostics: Vec<crate::yaml::Diagnostic>) -> Vec<crate::yaml::Diagnostic> {
+        if self.severities.is_empty() {
+            return diagnostics;
+        }
+        diagnostics
+            .into_iter()
+            .filter_map(|mut d| match self.severities.get(d.code) {
+                Some(None) => None,
+                Some(Some(level)) => {
+                    d.severity = *level;
+                    Some(d)
+                }
+                None => Some(d),
+            })
+            .collect()
+    }
+}
+
+/// Warns about keys no server setting has (the extension-only ones do nothing here either).
+fn check_keys(map: &serde_json::Map<String, Value>, prefix: &str, warnings: &mut Vec<String>) {
+    for (key, value) in map {
+        let dotted = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let setting = SETTINGS.iter().find(|s| s.key == dotted);
+        match setting {
+            Some(s) if s.reader == Reader::Server => {}
+            Some(_) => warnings.push(format!("`{dotted}` is read by the VS Code extension only")),
+            None => match value {
+                Value::Object(inner) if SETTINGS.iter().any(|s| s.key.starts_with(&format!("{dotted}."))) => {
+                    check_keys(inner, &dotted, warnings);
+                }
+                _ => warnings.push(format!("unknown setting `{dotted}`")),
+            },
+        }
+    }
+}
+
+/// Makes the file's relative directories absolute (catalogs, schema locations, Config Sync
+/// roots); URLs stay as they are.
+fn resolve_paths(map: &mut serde_json::Map<String, Value>, dir: &std::path::Path) {
+    let local = |v: &str| !v.contains("://") && !std::path::Path::new(v).is_absolute() && !v.trim().is_empty();
+    let absolute = |v: &str| Value::String(dir.join(v.trim()).to_string_lossy().into_owned());
+    if let Some(Value::Object(schemas)) = map.get_mut("schemas") {
+        if let Some(Value::String(c)) = schemas.get("crdCatalog").filter(|c| c.as_str().is_some_and(local)) {
+            let c = absolute(c);
+            schemas.insert("crdCatalog".into(), c);
+        }
+        if let Some(Value::Array(locations)) = schemas.get_mut("locations") {
+            for l in locations.iter_mut() {
+                if let Some(v) = l.as_str().filter(|v| local(v)) {
+                    *l = absolute(v);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(cs)) = map.get_mut("configSync")
+        && let Some(Value::Object(roots)) = cs.get_mut("roots")
+    {
+        let entries: Vec<(String, Value)> = std::mem::take(roots).into_iter().collect();
+        for (k, v) in entries {
+            let key = if local(&k) { dir.join(k.trim()).to_string_lossy().into_owned() } else { k };
+            roots.insert(key, v);
+        }
+    }
+}
+
+/// Objects merge key by key; anything else in `over` replaces.
+fn merge_into(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge_into(existing, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_project_file_sets_settings_severities_and_excludes() {
+        let text = r#"
+kubernetesVersion = "1.31"
+exclude = ["vendor", "**/charts/*/templates"]
+
+[schemas]
+crdCatalog = "crds"
+locations = ["https://example.com/{{ .ResourceKind }}.json", "local-schemas"]
+
+[validation]
+strict = false
+
+[severity]
+unknown-kind = "off"
+KNV1020 = "warning"
+no-such-code = "error"
+
+[configSync.roots]
+"clusters/prod" = "unstructured"
+
+[images]
+checkTag = true
+"#;
+        let p = Project::parse(std::path::Path::new("/repo/.gitops-ls.toml"), text).unwrap();
+        assert_eq!(p.dir, PathBuf::from("/repo"));
+        let s = Settings::from_json(
+            &p.settings_over(&json!({"gitops-ls": {"validation": {"strict": true}, "offline": true}})),
+        );
+        assert_eq!(s.kubernetes_version.as_deref(), Some("1.31"));
+        assert!(!s.validation.strict, "the file wins over the editor");
+        assert!(s.offline, "what the file does not set stays the editor's");
+        assert_eq!(s.schemas.crd_catalog.as_deref(), Some("/repo/crds"));
+        assert_eq!(s.schemas.locations, ["https://example.com/{{ .ResourceKind }}.json", "/repo/local-schemas"]);
+        assert_eq!(
+            s.config_sync_roots(),
+            [(PathBuf::from("/repo/clusters/prod"), crate::configsync::Format::Unstructured)]
+        );
+        assert_eq!(p.severities.get("unknown-kind"), Some(&None));
+        assert_eq!(p.severities.get("KNV1020"), Some(&Some(Severity::Warning)));
+        assert_eq!(p.warnings, ["severity: unknown code `no-such-code`", "unknown setting `images.checkTag`"]);
+        assert!(p.excludes(std::path::Path::new("/repo/vendor/a/b.yaml")));
+        assert!(p.excludes(std::path::Path::new("/repo/apps/charts/web/templates/d.yaml")));
+        assert!(!p.excludes(std::path::Path::new("/repo/apps/web/d.yaml")));
+        assert!(!p.excludes(std::path::Path::new("/elsewhere/vendor/d.yaml")));
+        let d = |code| crate::yaml::Diagnostic::new(crate::yaml::Span::new(0, 1), Severity::Error, code, "m");
+        let kept = p.apply(vec![d("unknown-kind"), d("KNV1020"), d("duplicate-key")]);
+        let kept: Vec<(&str, Severity)> = kept.iter().map(|d| (d.code, d.severity)).collect();
+        assert_eq!(kept, [("KNV1020", Severity::Warning), ("duplicate-key", Severity::Error)]);
+        assert!(Project::parse(std::path::Path::new("/r/.gitops-ls.toml"), "a = [").unwrap_err().contains("line 1"));
+    }
 
     #[test]
     fn config_sync_roots_keep_the_known_formats() {

@@ -9,6 +9,7 @@ mod ignore_comments;
 mod limits;
 mod liveness;
 mod parity;
+mod project_settings;
 mod protocol;
 mod repository;
 mod workspace_fs;

@@ -79,7 +79,14 @@ Options:
       --insecure-registry HOST   plain HTTP for this registry (repeatable; localhost always is)
       --max-file-size-mb N       files larger than N MB are not read; each is an error
                                  [file-too-large] (default 20)
+      --config FILE              project settings from FILE instead of the .gitops-ls.toml found in
+                                 the first PATH's directory or above it (up to the repository's top)
+      --no-config                read no project settings file
   -h, --help                     print this help
+
+Project settings (.gitops-ls.toml): the editor settings' keys (kubernetesVersion, schemas,
+validation, configSync…), [severity] CODE = LEVEL (error, warning, information, hint, off) and
+exclude = [GLOB…] for walked files; command-line options win over the file.
 
 Ignore comments: `# gitops-ls-disable-next-line [CODE[,CODE]...]` ignores the next line's
 problems with those codes (all codes when none is given), `# gitops-ls-disable [CODE...]` the
@@ -110,6 +117,12 @@ pub struct Options {
     pub units: bool,
     /// `--missing-reference-severity`: `reference-not-found` at this severity (`None`: off).
     pub missing_reference: Option<Severity>,
+    /// Strict field validation and the unknown-kind severity (the project file may set them).
+    pub validation: ValidationOptions,
+    /// Config Sync roots the project file declares (absolute).
+    pub config_sync_roots: Vec<(PathBuf, crate::configsync::Format)>,
+    /// The project settings file in effect, with what it said about itself.
+    pub project: Option<crate::config::Project>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -144,6 +157,11 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     init_logging();
+    if let Some(p) = &opts.project {
+        for w in &p.warnings {
+            eprintln!("gitops-ls check: warning: {}: {}", vfs::display_path(&p.file), vfs::escape_control(w));
+        }
+    }
     use std::io::IsTerminal;
     let progress = std::cell::RefCell::new(
         (opts.format == Format::Text && !opts.quiet && std::io::stderr().is_terminal()).then(Progress::default),
@@ -245,10 +263,11 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut quiet = false;
     let mut color = ColorChoice::Auto;
     let mut insecure = Vec::new();
-    let mut max_file_mb = vfs::DEFAULT_MAX_FILE_SIZE_MB;
+    let mut max_file_mb = None;
     let mut source_format = None;
     let mut units = false;
-    let mut missing_reference = Some(Severity::Warning);
+    let mut missing_reference = None;
+    let mut config: Option<Option<PathBuf>> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -276,11 +295,12 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--max-file-size-mb" => {
                 let v = value("--max-file-size-mb")?;
-                max_file_mb = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(format!("--max-file-size-mb needs a whole number of megabytes above 0, not `{v}`"))?;
+                max_file_mb = Some(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("--max-file-size-mb needs a whole number of megabytes above 0, not `{v}`"))?,
+                );
                 continue;
             }
             "--source-format" => {
@@ -298,7 +318,15 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                         "--missing-reference-severity takes error, warning, information, hint or off, not `{v}`"
                     ));
                 }
-                missing_reference = crate::config::parse_severity(&v);
+                missing_reference = Some(crate::config::parse_severity(&v));
+                continue;
+            }
+            "--config" => {
+                config = Some(Some(PathBuf::from(value("--config")?)));
+                continue;
+            }
+            "--no-config" if inline.is_none() => {
+                config = Some(None);
                 continue;
             }
             "--color" => {
@@ -344,8 +372,44 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     if paths.is_empty() {
         return Err("no PATH given".into());
     }
+    // The project file fills in what the command line leaves unset.
+    let project = match config {
+        Some(None) => None,
+        Some(Some(file)) => Some(read_project(&file)?),
+        None => paths
+            .first()
+            .and_then(|p| vfs::find_upwards(&absolute(p), crate::config::PROJECT_FILE))
+            .map(|f| read_project(&f))
+            .transpose()?,
+    };
+    let settings = project
+        .as_ref()
+        .map(|p| crate::config::Settings::from_json(&p.settings_over(&serde_json::Value::Null)))
+        .unwrap_or_default();
+    if let Some(p) = &project {
+        let from = settings.store_settings(None);
+        schemas.kubernetes_version = schemas.kubernetes_version.or(from.kubernetes_version);
+        if schemas.schema_locations.is_empty() {
+            schemas.schema_locations = from.schema_locations;
+        }
+        schemas.crd_catalog = schemas.crd_catalog.or(from.crd_catalog);
+        schemas.associations = from.associations;
+        schemas.offline |= from.offline;
+        if p.settings.get("schemas").and_then(|s| s.get("onlineCatalog")).is_some() {
+            schemas.online_catalog = from.online_catalog;
+        }
+        insecure.extend(settings.images.insecure_registries.iter().cloned());
+    }
     let images = check_images.then(|| ImageSettings { insecure_registries: insecure, ..Default::default() });
+    let max_file_mb = max_file_mb.unwrap_or(if project.is_some() {
+        settings.max_file_size_mb.max(1)
+    } else {
+        vfs::DEFAULT_MAX_FILE_SIZE_MB
+    });
     let max_file_bytes = vfs::megabytes(max_file_mb);
+    let missing_reference = missing_reference.unwrap_or(settings.missing_reference_severity());
+    let validation = settings.validation_options();
+    let config_sync_roots = settings.config_sync_roots();
     Ok(Some(Options {
         format,
         paths,
@@ -357,7 +421,17 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         source_format,
         units,
         missing_reference,
+        validation,
+        config_sync_roots,
+        project,
     }))
+}
+
+/// Reads and parses a project settings file (an error names the file).
+fn read_project(file: &Path) -> Result<crate::config::Project, String> {
+    let shown = vfs::display_path(file);
+    let text = vfs::read_text(file, 1 << 20).map_err(|e| format!("{shown}: {e}"))?;
+    crate::config::Project::parse(&absolute(file), text.as_str()).map_err(|e| format!("{shown}: {e}"))
 }
 
 /// Downloaded schemas are kept across runs (`$XDG_CACHE_HOME/gitops-ls` or `~/.cache/gitops-ls`).
@@ -462,15 +536,17 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
         }
     };
     let test_panic = |path: &Path| panic_if(path, true);
-    let (repo, first_pass_failures) = learn_repository(&opts.paths, &store, limit, &test_panic);
+    let excluded = |p: &Path| opts.project.as_ref().is_some_and(|project| project.excludes(&absolute(p)));
+    let (repo, first_pass_failures) = learn_repository((&opts.paths, &excluded), &store, limit, &test_panic);
     let images = opts.images.as_ref().map(ImageChecker::new);
     let mut outcome = Outcome::default();
     let work = |path: &Path| {
         panic_if(path, false);
-        check_file(path, &store, &repo, images.as_ref(), limit)
+        check_file(path, (&store, &opts.validation), &repo, images.as_ref(), limit)
     };
     let mut summaries: Vec<(PathBuf, FileSummary)> = Vec::new();
-    pipeline::for_each_file(&opts.paths, work, |event| match event {
+    let excluded = |p: &Path| opts.project.as_ref().is_some_and(|project| project.excludes(&absolute(p)));
+    pipeline::for_each_file(&opts.paths, &excluded, work, |event| match event {
         Event::Done(path, (report, summary)) => {
             outcome.reports.push(report);
             summaries.extend(summary.map(|s| (path, s)));
@@ -504,6 +580,23 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
         }
     }
     repository_findings(&mut outcome, opts, &store, repo, summaries);
+    if let Some(project) = opts.project.as_ref().filter(|p| !p.severities.is_empty()) {
+        for report in &mut outcome.reports {
+            report.findings.retain_mut(|f| {
+                if f.diagnostic.code == INTERNAL_ERROR {
+                    return true;
+                }
+                match project.severities.get(f.diagnostic.code) {
+                    Some(None) => false,
+                    Some(Some(level)) => {
+                        f.diagnostic.severity = *level;
+                        true
+                    }
+                    None => true,
+                }
+            });
+        }
+    }
     outcome
 }
 
@@ -550,10 +643,10 @@ fn repository_findings(
             .map(|t| crate::configsync::sync_objects(&YamlFile::parse(t.as_str())))
             .unwrap_or_default()
     };
-    let declared: Vec<(PathBuf, crate::configsync::Format)> = match opts.source_format {
-        Some(format) => opts.paths.iter().map(|p| absolute(p)).filter(|p| p.is_dir()).map(|d| (d, format)).collect(),
-        None => Vec::new(),
-    };
+    let mut declared = opts.config_sync_roots.clone();
+    if let Some(format) = opts.source_format {
+        declared.extend(opts.paths.iter().map(|p| absolute(p)).filter(|p| p.is_dir()).map(|d| (d, format)));
+    }
     let roots =
         analysis::configsync::with_declared(analysis::configsync::roots(&repo, &sync_objects), &declared, &repo);
     let mut vetted: std::collections::HashMap<PathBuf, (PathBuf, Vec<Diagnostic>)> = Default::default();
@@ -661,7 +754,7 @@ impl Outcome {
 /// of the files that kustomizations use as patches.
 /// Also returns the files on which the pass failed (panicked), with the message.
 fn learn_repository(
-    paths: &[PathBuf],
+    (paths, excluded): (&[PathBuf], pipeline::Excluded),
     store: &SchemaStore,
     limit: u64,
     test_panic: &(dyn Fn(&Path) + Sync),
@@ -670,6 +763,7 @@ fn learn_repository(
     let mut failures = Vec::new();
     pipeline::for_each_file(
         paths,
+        excluded,
         |path| {
             test_panic(path);
             learn_file(path, limit)
@@ -720,7 +814,7 @@ fn learn_file(path: &Path, limit: u64) -> Option<FileSummary> {
 /// The second pass for one file: everything `check` reports about it.
 fn check_file(
     path: &Path,
-    store: &SchemaStore,
+    (store, base): (&SchemaStore, &ValidationOptions),
     repo: &RepoIndex,
     images: Option<&ImageChecker>,
     limit: u64,
@@ -742,7 +836,7 @@ fn check_file(
         partial: repo.is_patch(&absolute(path)),
         namespace_from_kustomization: repo.in_namespace_scope(&absolute(path)),
         path: Some(path.to_path_buf()),
-        ..Default::default()
+        ..base.clone()
     };
     let (findings, resources) = findings_for(&text, &file, store, &opts, tags);
     // CRDs were learned by the first pass; lines are not needed for what is summarized here.

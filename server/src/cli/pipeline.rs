@@ -30,11 +30,16 @@ enum Found {
 
 /// Paths named on the command line are checked whatever their name (the reader refuses
 /// special files); directories are walked for manifests.
-fn sources(paths: &[PathBuf], mut f: impl FnMut(Found)) {
+/// Which walked files to leave out.
+pub(super) type Excluded<'a> = &'a (dyn Fn(&Path) -> bool + Sync);
+
+/// `excluded` leaves out walked files (the project file's `exclude`), not named ones.
+fn sources(paths: &[PathBuf], excluded: &dyn Fn(&Path) -> bool, mut f: impl FnMut(Found)) {
     for p in paths {
         match std::fs::metadata(p) {
             Err(e) => f(Found::Missing(p.clone(), e)),
             Ok(m) if m.is_dir() => vfs::walk(p, |e| match e {
+                WalkEvent::File(file) if excluded(&file) => {}
                 WalkEvent::File(file) => f(Found::File(file)),
                 WalkEvent::Warning { path, message } => f(Found::Warning(path, message)),
             }),
@@ -58,6 +63,7 @@ const QUEUE_PER_WORKER: usize = 2;
 /// `on_event` on the calling thread as it comes.
 pub(super) fn for_each_file<R: Send>(
     paths: &[PathBuf],
+    excluded: Excluded,
     work: impl Fn(&Path) -> R + Sync,
     mut on_event: impl FnMut(Event<R>),
 ) {
@@ -70,7 +76,7 @@ pub(super) fn for_each_file<R: Send>(
         s.spawn(move || {
             let events = walker_events.clone();
             let walked = catch_unwind(AssertUnwindSafe(|| {
-                sources(paths, |found| {
+                sources(paths, excluded, |found| {
                     let event = match found {
                         // Fails only when every worker is gone; their events say why.
                         Found::File(f) => {

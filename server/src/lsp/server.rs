@@ -46,6 +46,10 @@ struct Shared {
     /// CRDs and Kustomize patches of the repository.
     workspace: Workspace,
     settings: RwLock<Settings>,
+    /// The settings as the editor last sent them; the project file is merged over them.
+    editor_settings: RwLock<serde_json::Value>,
+    /// `.gitops-ls.toml` of the (first) workspace folder, once read.
+    project: RwLock<Option<Arc<crate::config::Project>>>,
     /// Registry tag cache and background fetches for image completion, hover and diagnostics.
     registry: Registry,
     /// What the client can do, learnt at `initialize`.
@@ -74,6 +78,8 @@ struct Shared {
 enum DiskJob {
     /// A watched file changed or was created, or an open document was closed.
     Load(Uri, PathBuf),
+    /// The project settings file changed, appeared or went.
+    Project,
     Remove(Uri, PathBuf),
 }
 
@@ -115,6 +121,8 @@ impl Backend {
             store: Arc::new(SchemaStore::new()),
             workspace: Workspace::default(),
             settings: RwLock::default(),
+            editor_settings: RwLock::new(serde_json::Value::Null),
+            project: RwLock::default(),
             registry: Registry::new(&Default::default(), crate::registry::default_cache_dir()),
             client_caps: RwLock::default(),
             snippets: AtomicBool::new(false),
@@ -249,6 +257,10 @@ async fn disk_worker(shared: std::sync::Weak<Shared>, mut jobs: tokio::sync::mps
             // An open document's text wins over the disk.
             // An open document's text wins over the disk, but a file appearing or going may
             // change what its kustomization paths name.
+            DiskJob::Project => {
+                work.load_project();
+                false
+            }
             DiskJob::Load(uri, _) | DiskJob::Remove(uri, _) if work.session.is_open(&uri) => true,
             DiskJob::Load(_, path) => work.workspace.load_from_disk(&work.store, &path).content,
             // Any file (an env file, a directory) may be what a kustomization names.
@@ -297,6 +309,71 @@ async fn report_scan_progress(
 impl Shared {
     fn settings(&self) -> std::sync::RwLockReadGuard<'_, Settings> {
         self.settings.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn project(&self) -> Option<Arc<crate::config::Project>> {
+        self.project.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Settings from the editor, with the project file over them.
+    fn apply_editor_settings(self: &Arc<Self>, editor: &serde_json::Value) {
+        *self.editor_settings.write().unwrap_or_else(PoisonError::into_inner) = editor.clone();
+        let merged = match self.project() {
+            Some(p) => Settings::from_json(&p.settings_over(editor)),
+            None => Settings::from_json(editor),
+        };
+        self.apply_settings(merged);
+    }
+
+    /// (Re)reads `.gitops-ls.toml` from the first workspace folder (or above it, up to the git
+    /// work tree's top); a file that does not parse is reported and ignored. Disk work: call it
+    /// off the request slots.
+    fn load_project(self: &Arc<Self>) {
+        let found =
+            self.workspace.roots().first().and_then(|r| crate::vfs::find_upwards(r, crate::config::PROJECT_FILE));
+        let project = found.and_then(|file| {
+            let parsed = crate::vfs::read_text(&file, 1 << 20)
+                .map_err(|e| e.to_string())
+                .and_then(|t| crate::config::Project::parse(&file, t.as_str()));
+            let shown = crate::vfs::display_path(&file);
+            match parsed {
+                Ok(p) => {
+                    for w in &p.warnings {
+                        warn!("{shown}: {w}");
+                    }
+                    if !p.warnings.is_empty() {
+                        self.show_warning(format!("{shown}: {}", p.warnings.join("; ")));
+                    }
+                    Some(Arc::new(p))
+                }
+                Err(e) => {
+                    warn!("{shown}: {e}; project settings ignored");
+                    self.show_warning(format!("{shown} is ignored: {e}"));
+                    None
+                }
+            }
+        });
+        let changed = {
+            let mut current = self.project.write().unwrap_or_else(PoisonError::into_inner);
+            let changed = *current != project;
+            *current = project;
+            changed
+        };
+        if changed {
+            info!("project settings changed");
+            let editor = self.editor_settings.read().unwrap_or_else(PoisonError::into_inner).clone();
+            self.apply_editor_settings(&editor);
+            // Severities and excludes apply to every open document.
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            self.refresh_all(None);
+        }
+    }
+
+    fn show_warning(&self, message: String) {
+        let client = self.client.clone();
+        tokio::runtime::Handle::current().spawn(async move {
+            client.show_message(MessageType::WARNING, message).await;
+        });
     }
 
     /// True when a document of `len` bytes is over `maxFileSizeMb`.
@@ -514,7 +591,7 @@ impl Shared {
                         return;
                     }
                     *applied = pull;
-                    shared.apply_settings(Settings::from_json(v));
+                    shared.apply_editor_settings(v);
                 }
                 Ok(Err(e)) => warn!("workspace/configuration failed: {e}"),
                 Err(_) => warn!("no answer to workspace/configuration within {CLIENT_TIMEOUT:?}; settings unchanged"),
@@ -565,6 +642,10 @@ impl Shared {
             let (learned, cross) = shared.learn(&snap);
             let mut all = found.as_ref().clone();
             all.extend(cross);
+            if let Some(project) = shared.project() {
+                let excluded = file_path(&snap.uri).is_some_and(|p| project.excludes(&p));
+                all = if excluded { Vec::new() } else { project.apply(all) };
+            }
             let diagnostics = convert::diagnostics(&snap, &all, &|r| shared.locate(r));
             Some((snap, diagnostics, learned))
         })
@@ -641,7 +722,7 @@ impl LanguageServer for Backend {
             roots.dedup();
             self.shared.workspace.set_roots(roots);
             if let Some(opts) = &params.initialization_options {
-                self.shared.apply_settings(Settings::from_json(opts));
+                self.shared.apply_editor_settings(opts);
             }
             let snippets = params
                 .capabilities
@@ -718,7 +799,7 @@ impl LanguageServer for Backend {
             shared.pull_settings();
             if shared.client_caps.read().unwrap_or_else(PoisonError::into_inner).watched_files_registration {
                 let options = DidChangeWatchedFilesRegistrationOptions {
-                    watchers: ["**/*.yaml", "**/*.yml", "**/Kustomization"]
+                    watchers: ["**/*.yaml", "**/*.yml", "**/Kustomization", "**/.gitops-ls.toml"]
                         .into_iter()
                         .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.into()), kind: None })
                         .collect(),
@@ -744,9 +825,12 @@ impl LanguageServer for Backend {
                 let reporter = tokio::spawn(report_scan_progress(Arc::clone(&scan), rx));
                 let work = Arc::clone(&scan);
                 let scanned = guard::blocking("workspace scan", move || {
+                    work.load_project();
                     let open: std::collections::HashSet<_> =
                         work.session.open_documents().iter().filter_map(|(u, _)| file_path(u)).collect();
-                    work.workspace.scan(&work.store, &open, |p| {
+                    let project = work.project();
+                    let excluded = |p: &std::path::Path| project.as_ref().is_some_and(|x| x.excludes(p));
+                    work.workspace.scan(&work.store, &open, &excluded, |p| {
                         let _ = tx.send(p);
                     })
                 })
@@ -766,7 +850,7 @@ impl LanguageServer for Backend {
             // Pull-model clients send `null` here and answer workspace/configuration instead.
             let pushed = params.settings.get("gitops-ls").is_some();
             if pushed {
-                shared.apply_settings(Settings::from_json(&params.settings));
+                shared.apply_editor_settings(&params.settings);
             } else {
                 shared.pull_settings();
             }
@@ -781,6 +865,10 @@ impl LanguageServer for Backend {
                     info!(uri = event.uri.as_str(), "watched-file event for a non-file URI ignored");
                     continue;
                 };
+                if path.file_name().is_some_and(|n| n == crate::config::PROJECT_FILE) {
+                    self.shared.disk_job(DiskJob::Project);
+                    continue;
+                }
                 self.shared.disk_job(if event.typ == FileChangeType::DELETED {
                     DiskJob::Remove(event.uri, path)
                 } else {

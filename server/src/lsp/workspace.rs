@@ -209,7 +209,13 @@ impl Workspace {
 
     /// Walks the workspace roots once; `skip` are paths that are open (their text wins).
     /// `progress` hears how far it got, now and then.
-    pub fn scan(&self, store: &SchemaStore, skip: &HashSet<PathBuf>, mut progress: impl FnMut(ScanProgress)) -> usize {
+    pub fn scan(
+        &self,
+        store: &SchemaStore,
+        skip: &HashSet<PathBuf>,
+        excluded: &dyn Fn(&Path) -> bool,
+        mut progress: impl FnMut(ScanProgress),
+    ) -> usize {
         let started = std::time::Instant::now();
         let mut files = Vec::new();
         for root in self.roots() {
@@ -218,7 +224,7 @@ impl Workspace {
                 WalkEvent::Warning { path, message } => warn!(path = %path.display(), "{message}"),
             });
         }
-        let files: Vec<PathBuf> = files.into_iter().filter(|f| !skip.contains(f)).collect();
+        let files: Vec<PathBuf> = files.into_iter().filter(|f| !skip.contains(f) && !excluded(f)).collect();
         let total = files.len();
         progress(ScanProgress { done: 0, total });
         let mut last_report = std::time::Instant::now();
@@ -282,7 +288,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/urandom", sub.join("random.yaml")).unwrap();
         let (ws, store) = (Workspace::default(), SchemaStore::new());
         ws.set_roots(vec![root.to_path_buf()]);
-        assert_eq!(ws.scan(&store, &HashSet::new(), |_| {}), 1);
+        assert_eq!(ws.scan(&store, &HashSet::new(), &|_| false, |_| {}), 1);
         assert_eq!(store.custom_kinds().len(), 1);
         // As for a watched-file event: nothing learned, nothing blocked.
         assert!(!ws.load_from_disk(&store, &sub.join("kustomization.yaml")).content);

@@ -349,6 +349,22 @@ pub fn repository_roots(path: &Path) -> Vec<PathBuf> {
     roots
 }
 
+/// The regular file `name` in the directory of `path` (itself when a directory) or the
+/// nearest one above it, looking no further up than the git work tree's top.
+pub fn find_upwards(path: &Path, name: &str) -> Option<PathBuf> {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+    for d in dir.ancestors() {
+        let candidate = d.join(name);
+        if std::fs::metadata(&candidate).is_ok_and(|m| m.is_file()) {
+            return Some(candidate);
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
 /// Whether `path` is a file or a directory on disk, for the repository's path checks.
 pub fn path_kind(path: &Path) -> Option<PathKind> {
     let meta = std::fs::metadata(path).ok()?;
