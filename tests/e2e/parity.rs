@@ -123,6 +123,7 @@ fn the_server_and_check_agree_on_every_fixture_repository() {
         "tests/fixtures/modelines",
         "tests/fixtures/crds",
         "tests/fixtures/repository",
+        "tests/fixtures/image-automation",
     ] {
         let root = base.join(rel);
         let mut files = Vec::new();

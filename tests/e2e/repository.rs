@@ -392,3 +392,51 @@ fn the_severity_of_missing_references_is_a_setting() {
     assert_eq!(d["severity"], 4);
     server.shutdown_and_exit();
 }
+
+#[test]
+fn image_setters_resolve_to_their_policies_and_must_follow_the_same_image() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/image-automation");
+    // Both findings are warnings: check passes, so it is run here without `check_json`.
+    let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .args(["check", "--offline", "--format", "json"])
+        .arg(&root)
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found, [(21, 85, "image-policy-mismatch".to_string()), (23, 62, "reference-not-found".to_string())]);
+    let mismatch = &report["diagnostics"][0];
+    assert!(
+        mismatch["message"].as_str().unwrap().contains(
+            "follows ImageRepository `nginx` of `docker.io/library/nginx`, not `ghcr.io/stefanprodan/podinfo`"
+        ),
+        "{mismatch}"
+    );
+    assert_eq!(mismatch["related"][0]["line"], 25);
+    // In the editor: the same warning, and the setter's policy name opens the ImagePolicy.
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let app = file_uri(&root.join("app.yaml"));
+    server.open(&app, 1, &std::fs::read_to_string(root.join("app.yaml")).unwrap());
+    server.await_notification("the setter findings", 0, |n| {
+        n["method"] == "textDocument/publishDiagnostics"
+            && n["params"]["uri"] == app.as_str()
+            && codes(&n["params"]).contains(&"image-policy-mismatch".to_string())
+            && codes(&n["params"]).contains(&"reference-not-found".to_string())
+    });
+    let found = server.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": app}, "position": {"line": 16, "character": 86}}),
+    );
+    assert_eq!(found[0]["uri"], file_uri(&root.join("automation.yaml")));
+    assert_eq!(found[0]["range"]["start"], json!({"line": 12, "character": 8}));
+    server.shutdown_and_exit();
+}

@@ -22,6 +22,7 @@ pub const KNOWN_CODES: &[&str] = &[
     "encoding",
     "file-too-large",
     "flux-path-missing",
+    "image-policy-mismatch",
     IGNORE_COMMENT,
     "image-latest",
     "image-newer",

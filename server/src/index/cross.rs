@@ -86,6 +86,7 @@ pub fn diagnostics(
     if !complete {
         return out;
     }
+    out.extend(image_policy_mismatches(index, own));
     let derived = index.derived();
     for f in derived.findings(path) {
         let Some(span) = f.site.span(own) else { continue };
@@ -112,4 +113,67 @@ pub fn with_reference_severity(found: Vec<Diagnostic>, severity: Option<Severity
             Some(d)
         })
         .collect()
+}
+
+/// The repository part of an image reference (no tag, no digest), as registries name it.
+fn image_repository_of(image: &str) -> String {
+    let image = image.split('@').next().unwrap_or(image);
+    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
+    let repo = match image[last_slash..].find(':') {
+        Some(colon) => &image[..last_slash + colon],
+        None => image,
+    };
+    let repo = repo.strip_prefix("index.docker.io/").or_else(|| repo.strip_prefix("docker.io/")).unwrap_or(repo);
+    repo.strip_prefix("library/").unwrap_or(repo).to_string()
+}
+
+/// A setter whose ImagePolicy follows an ImageRepository of another image: Flux would write
+/// that image's tags into this one. Missing policies are `reference-not-found`.
+fn image_policy_mismatches(index: &RepoIndex, own: &FileSummary) -> Vec<Diagnostic> {
+    use super::refs::IMAGE_GROUP;
+    let markers: Vec<&super::refs::ImageMarker> = own.objects.iter().flat_map(|o| &o.markers).collect();
+    if markers.is_empty() {
+        return Vec::new();
+    }
+    // Linear, but only for the rare files with setters.
+    let find = |kind: &str, namespace: &str, name: &str| {
+        index.files().flat_map(|(p, s)| s.objects.iter().map(move |o| (p, o))).find(|(_, o)| {
+            o.group() == IMAGE_GROUP
+                && o.kind == kind
+                && o.name.as_deref() == Some(name)
+                && o.namespace.as_deref().is_none_or(|n| n == namespace)
+        })
+    };
+    let mut out = Vec::new();
+    for m in markers {
+        let written = match m.field.as_deref() {
+            None | Some("name") => m.value.as_deref().map(image_repository_of),
+            _ => None,
+        };
+        let Some(written) = written else { continue };
+        let Some((_, policy)) = find("ImagePolicy", &m.namespace, &m.policy) else { continue };
+        let Some(r) = policy.refs.iter().find(|r| r.kind == "ImageRepository") else { continue };
+        let namespace = r.namespace.as_deref().or(policy.namespace.as_deref()).unwrap_or(&m.namespace);
+        let Some((repo_path, repo)) = find("ImageRepository", namespace, &r.name) else { continue };
+        let Some(followed) = repo.image_repository.as_deref() else { continue };
+        if image_repository_of(followed) == written {
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            m.span,
+            Severity::Warning,
+            "image-policy-mismatch",
+            format!(
+                "ImagePolicy `{}/{}` follows ImageRepository `{}` of `{followed}`, not `{written}`: Flux would write that image's tags here",
+                m.namespace, m.policy, r.name
+            ),
+        );
+        d.related.push(crate::yaml::Related {
+            path: repo_path.to_path_buf(),
+            span: repo.name_span.unwrap_or(repo.span),
+            message: format!("ImageRepository `{}`", r.name),
+        });
+        out.push(d);
+    }
+    out
 }

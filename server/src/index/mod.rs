@@ -52,6 +52,10 @@ pub struct ObjectSummary {
     pub substitute: Option<Vec<(String, String)>>,
     /// A ConfigMap's or Secret's keys, with ConfigMap values (for `substituteFrom`).
     pub data: Vec<(String, Option<String>)>,
+    /// Flux image automation setters in its text (each is also an ImagePolicy reference).
+    pub markers: Vec<refs::ImageMarker>,
+    /// An ImageRepository's `spec.image`.
+    pub image_repository: Option<String>,
 }
 
 impl ObjectSummary {
@@ -70,6 +74,11 @@ impl ObjectSummary {
             && self.pod_labels == other.pod_labels
             && self.substitute == other.substitute
             && self.data == other.data
+            && self.image_repository == other.image_repository
+            && self.markers.len() == other.markers.len()
+            && self.markers.iter().zip(&other.markers).all(|(a, b)| {
+                (&a.namespace, &a.policy, &a.field, &a.value) == (&b.namespace, &b.policy, &b.field, &b.value)
+            })
             && self.variables.len() == other.variables.len()
             && self.variables.iter().zip(&other.variables).all(|(a, b)| a.0 == b.0)
             && self.selector.as_ref().map(|s| &s.0) == other.selector.as_ref().map(|s| &s.0)
@@ -139,6 +148,7 @@ pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: im
             continue;
         }
         let Some(root) = slot.good_tree() else { continue };
+        let first = summary.objects.len();
         let mut push = |n: &Node| {
             if let Some(o) = object(n, slot.start) {
                 summary.objects.push(o);
@@ -147,6 +157,25 @@ pub fn summarize(path: Option<&Path>, source: &str, file: &YamlFile, line_of: im
         push(root);
         if root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) {
             root.get("items").map(Node::items).unwrap_or_default().iter().for_each(&mut push);
+        }
+        // A setter belongs to the last object starting before it (a trailing comment lies
+        // past the end of the object's node).
+        for m in refs::image_markers(&slot.doc.comments, slot.start, root) {
+            let around = summary.objects[first..]
+                .iter_mut()
+                .filter(|o| o.span.start <= m.span.start)
+                .max_by_key(|o| o.span.start);
+            if let Some(o) = around {
+                o.refs.push(refs::Reference {
+                    group: refs::IMAGE_GROUP.into(),
+                    kind: "ImagePolicy".into(),
+                    name: m.policy.clone(),
+                    namespace: Some(m.namespace.clone()),
+                    span: m.span,
+                    optional: false,
+                });
+                o.markers.push(m);
+            }
         }
     }
     if let Some(path) = path.filter(|p| kustomize::is_kustomization_file(p)) {
@@ -177,6 +206,8 @@ fn object(node: &Node, start: usize) -> Option<ObjectSummary> {
         variables: refs::variables(node, start),
         substitute: refs::substitute(group, &kind, node),
         data: refs::data(group, &kind, node),
+        markers: Vec::new(),
+        image_repository: refs::image_repository(group, &kind, node),
         namespace: text(metadata.and_then(|m| m.get("namespace"))),
         name: text(name_node),
         name_span: name_node.filter(|n| n.as_str().is_some()).map(|n| n.span.shift(start)),

@@ -1,7 +1,7 @@
 //! The names one object refers to (ConfigMaps, Secrets, ServiceAccounts, Flux sources…) and
 //! the objects it makes exist besides itself (an ExternalSecret's Secret).
 
-use crate::yaml::{Node, Span};
+use crate::yaml::{Node, NodeKind, Span};
 
 /// A reference by name from one object to another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,6 +211,12 @@ pub fn references(group: &str, kind: &str, object: &Node, start: usize) -> Vec<R
                 c.typed_ref(v);
             }
         }
+        ("image.toolkit.fluxcd.io", "ImagePolicy") => {
+            if let Some(r) = spec.and_then(|s| s.get("imageRepositoryRef")) {
+                c.push("image.toolkit.fluxcd.io", "ImageRepository", r.get("name"), text(r.get("namespace")), false);
+            }
+        }
+        ("image.toolkit.fluxcd.io", "ImageUpdateAutomation") => c.source_ref(spec.and_then(|s| s.get("sourceRef"))),
         ("argoproj.io", "Application") => {
             c.push("argoproj.io", "AppProject", spec.and_then(|s| s.get("project")), None, false)
         }
@@ -417,4 +423,81 @@ pub fn data(group: &str, kind: &str, object: &Node) -> Vec<(String, Option<Strin
         }
     }
     out
+}
+
+/// Flux image automation's API group.
+pub const IMAGE_GROUP: &str = "image.toolkit.fluxcd.io";
+
+/// A Flux image automation setter: `# {"$imagepolicy": "NAMESPACE:NAME[:tag|:name|:digest]"}`
+/// on the line of the value Flux rewrites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageMarker {
+    pub namespace: String,
+    pub policy: String,
+    /// `tag`, `name` or `digest`; `None`: the whole image reference.
+    pub field: Option<String>,
+    /// The scalar on the marker's line (the image, or its tag or name part).
+    pub value: Option<String>,
+    /// The policy's name inside the comment, in absolute offsets.
+    pub span: Span,
+}
+
+/// The image policy markers in the comments of one document whose tree is `root` (`start`: the
+/// document's offset). The marked value is the scalar that ends last before the comment: the
+/// one on its line, since a setter follows its value.
+pub fn image_markers(comments: &[crate::yaml::Comment], start: usize, root: &Node) -> Vec<ImageMarker> {
+    let mut out = Vec::new();
+    for c in comments {
+        let Some(at) = c.text.find("\"$imagepolicy\"") else { continue };
+        let rest = &c.text[at + "\"$imagepolicy\"".len()..];
+        let Some(colon) = rest.find(':') else { continue };
+        let after = rest[colon + 1..].trim_start();
+        let Some(body) = after.strip_prefix('"') else { continue };
+        let Some(end) = body.find('"') else { continue };
+        let value = &body[..end];
+        let mut parts = value.splitn(3, ':');
+        let (Some(namespace), Some(policy)) = (parts.next(), parts.next()) else { continue };
+        if namespace.is_empty() || policy.is_empty() {
+            continue;
+        }
+        // Offsets inside the comment's text, which starts at its span.
+        let body_at = at + "\"$imagepolicy\"".len() + colon + 1 + (rest[colon + 1..].len() - after.len()) + 1;
+        let name_at = c.span.start + start + body_at + namespace.len() + 1;
+        out.push(ImageMarker {
+            namespace: namespace.to_string(),
+            policy: policy.to_string(),
+            field: parts.next().map(str::to_string),
+            value: scalar_before(root, c.span.start),
+            span: Span::new(name_at, name_at + policy.len()),
+        });
+    }
+    out
+}
+
+/// The value scalar of `root`'s tree that ends last at or before `offset` (document-relative).
+fn scalar_before(root: &Node, offset: usize) -> Option<String> {
+    let mut best: Option<&Node> = None;
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.span.start > offset {
+            continue;
+        }
+        match &n.kind {
+            NodeKind::Scalar(_) if n.span.end <= offset && best.is_none_or(|b| b.span.end < n.span.end) => {
+                best = Some(n)
+            }
+            NodeKind::Mapping(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+            NodeKind::Sequence(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    best.and_then(Node::as_str).map(str::to_string)
+}
+
+/// An ImageRepository's `spec.image`.
+pub fn image_repository(group: &str, kind: &str, object: &Node) -> Option<String> {
+    if (group, kind) != ("image.toolkit.fluxcd.io", "ImageRepository") {
+        return None;
+    }
+    text(object.get("spec").and_then(|s| s.get("image"))).map(str::to_string)
 }

@@ -202,3 +202,45 @@ spec:
     ]);
     assert_eq!(codes(&index, "/r/app/svc.yaml"), Vec::<&str>::new());
 }
+
+#[test]
+fn image_setters_are_policy_references_with_the_marked_value() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ghcr.io/org/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n      - name: b\n        image: nginx:1.27 # {\"$imagepolicy\":\"apps:web:tag\"}\n";
+    let s = summary("/r/deploy.yaml", text);
+    type Marker<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+    let markers: Vec<Marker> = s.objects[0]
+        .markers
+        .iter()
+        .map(|m| {
+            (
+                m.namespace.as_str(),
+                m.policy.as_str(),
+                m.field.as_deref(),
+                m.value.as_deref(),
+                &text[m.span.start..m.span.end],
+            )
+        })
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            ("flux-system", "app", None, Some("ghcr.io/org/app:1.0.0"), "app"),
+            ("apps", "web", Some("tag"), Some("nginx:1.27"), "web")
+        ]
+    );
+    let policy_refs: Vec<(&str, Option<&str>)> = s.objects[0]
+        .refs
+        .iter()
+        .filter(|r| r.kind == "ImagePolicy")
+        .map(|r| (r.name.as_str(), r.namespace.as_deref()))
+        .collect();
+    assert_eq!(policy_refs, [("app", Some("flux-system")), ("web", Some("apps"))]);
+    // A missing policy is judged like any reference: the repository defines ImagePolicies.
+    let policy = "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata: {name: app, namespace: flux-system}\nspec:\n  imageRepositoryRef: {name: app}\n";
+    let index = repo(&[
+        ("/r/kustomization.yaml", "resources: [deploy.yaml, policy.yaml]\n"),
+        ("/r/deploy.yaml", text),
+        ("/r/policy.yaml", policy),
+    ]);
+    assert_eq!(codes(&index, "/r/deploy.yaml"), ["reference-not-found"]);
+}
