@@ -440,3 +440,35 @@ fn image_setters_resolve_to_their_policies_and_must_follow_the_same_image() {
     assert_eq!(found[0]["range"]["start"], json!({"line": 12, "character": 8}));
     server.shutdown_and_exit();
 }
+
+#[test]
+fn kustomization_entries_complete_the_paths_of_their_directory() {
+    let root = fixture();
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let path = root.join("apps/prod/kustomization.yaml");
+    let uri = file_uri(&path);
+    server.open(&uri, 1, &std::fs::read_to_string(&path).unwrap());
+    let complete = |server: &mut Server, line: u32, character: u32| -> Vec<(String, String)> {
+        let list = server.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["label"].as_str().unwrap().to_string(), i["textEdit"]["newText"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    // `  - e|xtra.yaml`: the directory's manifests, not the kustomization itself.
+    let here = complete(&mut server, 5, 5);
+    let labels: Vec<&str> = here.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["extra.yaml", "ghost.yaml", "replicas.yaml"]);
+    // `  - ../base|`: what `../` holds, kustomization directories first, written as typed.
+    let up = complete(&mut server, 4, 9);
+    assert_eq!(up[0], ("base/".to_string(), "../base".to_string()), "{up:?}");
+    assert!(up.contains(&("staging/".to_string(), "../staging".to_string())), "{up:?}");
+    server.shutdown_and_exit();
+}

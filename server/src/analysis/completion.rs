@@ -3,6 +3,7 @@
 //! Everything is computed from the text around the cursor (see [`context`](super::context)),
 //! so it works in the half-typed states a document passes through.
 
+pub mod paths;
 mod skeletons;
 
 use serde_json::Value;

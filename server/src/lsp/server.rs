@@ -12,6 +12,11 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 use tracing::{debug, info, warn};
 
+use crate::analysis::completion::paths::DirEntry;
+
+/// Most entries of one directory a path completion lists.
+const MAX_LISTED_ENTRIES: usize = 2_000;
+
 use super::convert::file_path;
 use super::session::{Session, Snapshot};
 use super::transport::Limits;
@@ -774,7 +779,7 @@ impl LanguageServer for Backend {
                     completion_provider: Some(CompletionOptions {
                         // A space after `key:` or `- ` is where values and keys start; nothing
                         // more, so typing inside a word never pops a list up by itself.
-                        trigger_characters: Some(vec![" ".to_string()]),
+                        trigger_characters: Some(vec![" ".to_string(), "/".to_string()]),
                         // Documentation comes with each item: a full list of a big object's keys
                         // is a few tens of kilobytes and computed in well under a millisecond.
                         resolve_provider: Some(false),
@@ -1274,7 +1279,26 @@ impl LanguageServer for Backend {
                 return Ok(list.map(CompletionResponse::List));
             }
             let list = self
-                .with_snapshot(METHOD, text_document.uri, move |s| convert::completion(s, &store, position, snippets))
+                .with_snapshot(METHOD, text_document.uri, move |s| {
+                    // A path entry of a kustomization: what its directory holds.
+                    let offset = s.doc.position_to_offset(convert::from_position(position));
+                    let list = |dir: &std::path::Path| {
+                        let entries = crate::vfs::list_dir(
+                            dir,
+                            MAX_LISTED_ENTRIES,
+                            &crate::k8s::kustomize::KUSTOMIZATION_FILE_NAMES,
+                        );
+                        let entries = entries.into_iter();
+                        entries.map(|(name, is_dir, builds)| DirEntry { name, is_dir, builds }).collect()
+                    };
+                    let paths = file_path(&s.uri).and_then(|path| {
+                        analysis::completion::paths::kustomization_paths(&s.yaml, &s.doc.rope, offset, &path, &list)
+                    });
+                    match paths {
+                        Some(found) => convert::completion_list(s, found, snippets),
+                        None => convert::completion(s, &store, position, snippets),
+                    }
+                })
                 .await?;
             Ok(list.map(CompletionResponse::List))
         })

@@ -365,6 +365,29 @@ pub fn find_upwards(path: &Path, name: &str) -> Option<PathBuf> {
     None
 }
 
+/// At most `max` entries of a directory, sorted by name: (name, is a directory, is a directory
+/// holding one of the files `marks`). Special files and names that are not UTF-8 are left out;
+/// nothing is opened but the directories.
+pub fn list_dir(dir: &Path, max: usize, marks: &[&str]) -> Vec<(String, bool, bool)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<(String, bool, bool)> = entries
+        .filter_map(Result::ok)
+        .take(max)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let meta = std::fs::metadata(e.path()).ok()?;
+            if meta.is_dir() {
+                let builds = marks.iter().any(|k| std::fs::metadata(e.path().join(k)).is_ok_and(|m| m.is_file()));
+                Some((name, true, builds))
+            } else {
+                meta.is_file().then_some((name, false, false))
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Whether `path` is a file or a directory on disk, for the repository's path checks.
 pub fn path_kind(path: &Path) -> Option<PathKind> {
     let meta = std::fs::metadata(path).ok()?;
