@@ -496,7 +496,7 @@ fn hover_from_the_embedded_schemas() {
 fn completion_while_typing() {
     let mut server = Server::start();
     let caps = initialize_with_snippets(&mut server);
-    assert_eq!(caps["completionProvider"]["triggerCharacters"], json!([" "]));
+    assert_eq!(caps["completionProvider"]["triggerCharacters"], json!([" ", "/"]));
     assert_eq!(caps["completionProvider"]["resolveProvider"], false);
     server.open(URI, 1, DEPLOYMENT);
 

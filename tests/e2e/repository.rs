@@ -472,3 +472,53 @@ fn kustomization_entries_complete_the_paths_of_their_directory() {
     assert!(up.contains(&("staging/".to_string(), "../staging".to_string())), "{up:?}");
     server.shutdown_and_exit();
 }
+
+#[test]
+fn argo_cd_paths_into_this_repository_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        ".git/config",
+        "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:Example/deploy.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+    );
+    write("apps/guestbook/values-prod.yaml", "replicas: 2\n");
+    write("apps/guestbook/Chart.yaml", "apiVersion: v2\nname: guestbook\nversion: 1.0.0\n");
+    let app = |name: &str, url: &str, path: &str, values: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: {url}\n    path: {path}\n    helm:\n      valueFiles:\n        - {values}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n"
+        )
+    };
+    // Right; a path that is not here; a values file that is not; another repository (not judged).
+    let apps = [
+        app("good", "https://github.com/example/deploy", "apps/guestbook", "values-prod.yaml"),
+        app("gone", "https://github.com/example/deploy.git", "apps/missing", "values.yaml"),
+        app("values", "ssh://git@github.com/example/deploy.git", "apps/guestbook", "values-staging.yaml"),
+        app("other", "https://github.com/example/other", "apps/missing", "values.yaml"),
+    ]
+    .join("---\n");
+    write("argocd/apps.yaml", &apps);
+    let out = Command::new(env!("CARGO_BIN_EXE_gitops-ls"))
+        .args(["check", "--offline", "--format", "json"])
+        .arg(&root)
+        .env("GITOPS_LS_SCHEMAS_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "argocd-path-missing")
+        .map(|d| (d["line"].as_u64().unwrap(), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, 10 + 17, "the second Application's path: {found:?}");
+    assert!(found[0].1.starts_with("directory `apps/missing` does not exist in this repository"), "{found:?}");
+    assert_eq!(found[1].0, 13 + 2 * 17, "the third Application's values file: {found:?}");
+    assert!(found[1].1.contains("values file `values-staging.yaml` does not exist"), "{found:?}");
+}

@@ -14,6 +14,7 @@ pub const IGNORE_COMMENT: &str = "ignore-comment";
 /// Every diagnostic code gitops-ls reports (a test checks the sources against it).
 pub const KNOWN_CODES: &[&str] = &[
     "alias",
+    "argocd-path-missing",
     "bom",
     "complex-key",
     "control-character",

@@ -614,6 +614,8 @@ fn repository_findings(
     let mut roots: Vec<PathBuf> = opts.paths.iter().flat_map(|p| vfs::repository_roots(&absolute(p))).collect();
     roots.sort();
     roots.dedup();
+    let remotes: Vec<String> = roots.iter().flat_map(|r| vfs::git_remote_urls(r)).collect();
+    repo.set_remotes(&remotes);
     repo.set_roots(roots);
     let mut own = std::collections::HashMap::new();
     for (path, summary) in summaries {

@@ -277,6 +277,7 @@ pub fn rule_description(code: &str) -> &'static str {
             "A Service's selector matches no pod template of its build, or a Config Sync selector matches nothing declared."
         }
         "flux-path-missing" => "A Flux Kustomization applies a directory that does not exist in this repository.",
+        "argocd-path-missing" => "An Argo CD Application syncs a path or values file this repository does not have.",
         "image-policy-mismatch" => "A Flux image setter's ImagePolicy follows an ImageRepository of another image.",
         _ => "A problem found by gitops-ls.",
     }

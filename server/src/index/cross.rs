@@ -69,6 +69,37 @@ pub fn diagnostics(
             }
         }
     }
+    for a in own.objects.iter().flat_map(|o| &o.applies).filter(|a| !a.this_repository) {
+        // Argo CD: the path (and its values files) must exist when repoURL is this repository.
+        let Some(url) = a.repo_url.as_deref().filter(|u| index.is_this_repository(u)) else { continue };
+        let roots = index.roots();
+        let dir_of = |r: &std::path::PathBuf| crate::k8s::kustomize::join_normalized(r, &a.path);
+        let Some(root) = roots.iter().find(|r| disk.kind(&dir_of(r)) == Some(PathKind::Dir)) else {
+            if !roots.is_empty() {
+                out.push(Diagnostic::new(
+                    a.span,
+                    Severity::Warning,
+                    "argocd-path-missing",
+                    format!(
+                        "directory `{}` does not exist in this repository ({url}), so Argo CD has nothing to sync",
+                        a.path
+                    ),
+                ));
+            }
+            continue;
+        };
+        for (file, span) in &a.files {
+            let at = crate::k8s::kustomize::join_normalized(&dir_of(root), file);
+            if disk.kind(&at) != Some(PathKind::File) {
+                out.push(Diagnostic::new(
+                    *span,
+                    Severity::Warning,
+                    "argocd-path-missing",
+                    format!("values file `{file}` does not exist in `{}` of this repository", a.path),
+                ));
+            }
+        }
+    }
     for a in own.objects.iter().flat_map(|o| &o.applies).filter(|a| a.this_repository) {
         let roots = index.roots();
         let exists = |r: &std::path::PathBuf| {

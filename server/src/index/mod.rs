@@ -83,11 +83,10 @@ impl ObjectSummary {
             && self.variables.iter().zip(&other.variables).all(|(a, b)| a.0 == b.0)
             && self.selector.as_ref().map(|s| &s.0) == other.selector.as_ref().map(|s| &s.0)
             && self.applies.len() == other.applies.len()
-            && self
-                .applies
-                .iter()
-                .zip(&other.applies)
-                .all(|(a, b)| a.path == b.path && a.this_repository == b.this_repository)
+            && self.applies.iter().zip(&other.applies).all(|(a, b)| {
+                (&a.path, a.this_repository, &a.repo_url) == (&b.path, b.this_repository, &b.repo_url)
+                    && a.files.iter().map(|f| &f.0).eq(b.files.iter().map(|f| &f.0))
+            })
             && self.refs.len() == other.refs.len()
             && self.refs.iter().zip(&other.refs).all(|(a, b)| {
                 (&a.group, &a.kind, &a.name, &a.namespace, a.optional)
@@ -269,6 +268,8 @@ pub struct RepoIndex {
     references: OnceLock<Arc<References>>,
     /// The repositories' root directories: where GitOps tools' paths start.
     roots: Arc<Vec<PathBuf>>,
+    /// The URLs this repository is fetched by (its git remotes), normalized.
+    remotes: Arc<Vec<String>>,
     /// Units and their findings, built on first use after a change.
     derived: OnceLock<Arc<units::Derived>>,
 }
@@ -348,6 +349,19 @@ impl RepoIndex {
 
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
+    }
+
+    /// Sets the URLs this repository is known by (any spelling of a git URL).
+    pub fn set_remotes(&mut self, urls: &[String]) {
+        let mut remotes: Vec<String> = urls.iter().map(|u| refs::normalize_repo_url(u)).collect();
+        remotes.sort();
+        remotes.dedup();
+        self.remotes = Arc::new(remotes);
+    }
+
+    /// Whether a tool fetching `url` fetches this repository.
+    pub fn is_this_repository(&self, url: &str) -> bool {
+        self.remotes.contains(&refs::normalize_repo_url(url))
     }
 
     /// Every file with its summary.

@@ -37,6 +37,10 @@ pub struct Applies {
     /// Known to be this repository (a Flux source named `flux-system`, bootstrap's own), so the
     /// directory must exist here.
     pub this_repository: bool,
+    /// The repository URL the tool fetches the path from (Argo CD's `repoURL`).
+    pub repo_url: Option<String>,
+    /// Files the tool reads below the path (Argo CD's `helm.valueFiles`), with their spans.
+    pub files: Vec<(String, Span)>,
 }
 
 /// Kinds whose objects have no namespace (built-in ones; a CRD's scope is not known here).
@@ -311,11 +315,23 @@ pub fn renders_unseen(group: &str, kind: &str) -> bool {
 pub fn applies(group: &str, kind: &str, object: &Node, start: usize) -> Vec<Applies> {
     let spec = object.get("spec");
     let mut out = Vec::new();
-    let mut push = |node: Option<&Node>, this_repository: bool| {
+    let mut push = |node: Option<&Node>, this_repository: bool, source: Option<&Node>| {
         if let Some(n) = node
             && let Some(p) = n.as_str().filter(|p| !p.is_empty() && !p.contains("${"))
         {
-            out.push(Applies { path: p.to_string(), span: n.span.shift(start), this_repository });
+            let repo_url = source.and_then(|s| text(s.get("repoURL"))).map(str::to_string);
+            // `$ref/…` values come from another source; URLs are fetched.
+            let files = source
+                .and_then(|s| path(s, &["helm", "valueFiles"]))
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| {
+                    let v = f.as_str().filter(|v| !v.starts_with('$') && !v.contains("://") && !v.is_empty())?;
+                    Some((v.to_string(), f.span.shift(start)))
+                })
+                .collect();
+            out.push(Applies { path: p.to_string(), span: n.span.shift(start), this_repository, repo_url, files });
         }
     };
     match (group, kind) {
@@ -326,15 +342,18 @@ pub fn applies(group: &str, kind: &str, object: &Node, start: usize) -> Vec<Appl
                     && matches!(text(s.get("kind")), Some("GitRepository" | "OCIRepository"))
             });
             // Without `path` Flux applies the source's root.
-            push(spec.and_then(|s| s.get("path")), own);
+            push(spec.and_then(|s| s.get("path")), own, None);
         }
         ("argoproj.io", "Application") => {
-            push(spec.and_then(|s| path(s, &["source", "path"])), false);
+            let source = spec.and_then(|s| s.get("source"));
+            push(source.and_then(|s| s.get("path")), false, source);
             for s in spec.and_then(|s| s.get("sources")).map(Node::items).unwrap_or_default() {
-                push(s.get("path"), false);
+                push(s.get("path"), false, Some(s));
             }
         }
-        ("configsync.gke.io", "RootSync" | "RepoSync") => push(spec.and_then(|s| path(s, &["git", "dir"])), false),
+        ("configsync.gke.io", "RootSync" | "RepoSync") => {
+            push(spec.and_then(|s| path(s, &["git", "dir"])), false, None)
+        }
         _ => {}
     }
     out
@@ -500,4 +519,23 @@ pub fn image_repository(group: &str, kind: &str, object: &Node) -> Option<String
         return None;
     }
     text(object.get("spec").and_then(|s| s.get("image"))).map(str::to_string)
+}
+
+/// A git URL in one spelling for comparison: no scheme, user, `.git` suffix, port or trailing
+/// slash, `host:path` (scp-like) as `host/path`, all in lower case (as Argo CD compares them).
+pub fn normalize_repo_url(url: &str) -> String {
+    let url = url.trim();
+    let rest = match url.split_once("://") {
+        Some((_, rest)) => rest,
+        // `git@github.com:org/repo.git`
+        None => &url.replacen(':', "/", 1),
+    };
+    let rest = rest.rsplit_once('@').filter(|(user, _)| !user.contains('/')).map_or(rest, |(_, r)| r);
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    let spelled = match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.split(':').next().unwrap_or(host)),
+        None => rest.to_string(),
+    };
+    spelled.to_ascii_lowercase()
 }

@@ -244,3 +244,21 @@ fn image_setters_are_policy_references_with_the_marked_value() {
     ]);
     assert_eq!(codes(&index, "/r/deploy.yaml"), ["reference-not-found"]);
 }
+
+#[test]
+fn git_urls_compare_in_every_spelling() {
+    let same = [
+        "https://github.com/Example/Deploy.git",
+        "git@github.com:example/deploy.git",
+        "ssh://git@github.com:22/example/deploy",
+        "https://user@GitHub.com/example/deploy/",
+    ];
+    for url in same {
+        assert_eq!(refs::normalize_repo_url(url), "github.com/example/deploy", "{url}");
+    }
+    assert_ne!(refs::normalize_repo_url("https://github.com/example/other"), "github.com/example/deploy");
+    let mut index = RepoIndex::default();
+    index.set_remotes(&["git@gitlab.com:team/infra.git".to_string()]);
+    assert!(index.is_this_repository("https://gitlab.com/team/infra"));
+    assert!(!index.is_this_repository("https://gitlab.com/team/apps"));
+}

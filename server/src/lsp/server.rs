@@ -831,6 +831,7 @@ impl LanguageServer for Backend {
                 let work = Arc::clone(&scan);
                 let scanned = guard::blocking("workspace scan", move || {
                     work.load_project();
+                    work.workspace.learn_remotes();
                     let open: std::collections::HashSet<_> =
                         work.session.open_documents().iter().filter_map(|(u, _)| file_path(u)).collect();
                     let project = work.project();

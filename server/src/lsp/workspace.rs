@@ -87,6 +87,14 @@ impl Workspace {
         *self.roots.write().unwrap_or_else(PoisonError::into_inner) = roots;
     }
 
+    /// Reads the git remotes of the repositories around the roots (disk work), so Argo CD
+    /// Applications naming this repository have their paths checked.
+    pub fn learn_remotes(&self) {
+        let repositories = self.index().roots().to_vec();
+        let urls: Vec<String> = repositories.iter().flat_map(|r| vfs::git_remote_urls(r)).collect();
+        Arc::make_mut(&mut self.index.write().unwrap_or_else(PoisonError::into_inner)).set_remotes(&urls);
+    }
+
     pub fn roots(&self) -> Vec<PathBuf> {
         self.roots.read().unwrap_or_else(PoisonError::into_inner).clone()
     }

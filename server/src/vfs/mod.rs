@@ -388,6 +388,42 @@ pub fn list_dir(dir: &Path, max: usize, marks: &[&str]) -> Vec<(String, bool, bo
     out
 }
 
+/// The remote URLs in the git configuration of the work tree at `root` (`.git/config`, or
+/// the main repository's for a linked work tree), read with a small bound.
+pub fn git_remote_urls(root: &Path) -> Vec<String> {
+    const LIMIT: u64 = 256 * 1024;
+    let git = root.join(".git");
+    let dir = match std::fs::metadata(&git) {
+        Ok(m) if m.is_dir() => git,
+        // A linked work tree: `gitdir: <main>/.git/worktrees/<name>`, whose `commondir` leads back.
+        Ok(m) if m.is_file() => {
+            let Ok(text) = read_text(&git, LIMIT) else { return Vec::new() };
+            let Some(gitdir) = text.lines().find_map(|l| l.strip_prefix("gitdir:")).map(|d| root.join(d.trim())) else {
+                return Vec::new();
+            };
+            match read_text(&gitdir.join("commondir"), LIMIT) {
+                Ok(common) => gitdir.join(common.trim()),
+                Err(_) => gitdir,
+            }
+        }
+        _ => return Vec::new(),
+    };
+    let Ok(config) = read_text(&dir.join("config"), LIMIT) else { return Vec::new() };
+    let mut in_remote = false;
+    let mut urls = Vec::new();
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_remote = line.starts_with("[remote ");
+        } else if in_remote
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "url"
+        {
+            urls.push(value.trim().trim_matches('"').to_string());
+        }
+    }
+    urls
+}
+
 /// Whether `path` is a file or a directory on disk, for the repository's path checks.
 pub fn path_kind(path: &Path) -> Option<PathKind> {
     let meta = std::fs::metadata(path).ok()?;
