@@ -104,6 +104,14 @@ fn check_reports_every_repository_finding_with_its_related_locations() {
     assert_eq!(location["region"]["startLine"], 4);
 }
 
+/// A server on the workspace `root`, offline, answering the server's requests by itself.
+fn serve(root: &Path) -> Server {
+    let mut server = Server::start();
+    server.ignore_server_requests();
+    server.initialize_workspace(root, json!({"offline": true, "images": {"checkTags": false}}));
+    server
+}
+
 fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -134,9 +142,7 @@ fn codes(params: &Value) -> Vec<String> {
 #[test]
 fn an_edit_in_one_file_makes_another_files_diagnostic_appear_and_go() {
     let root = fixture();
-    let mut server = Server::start();
-    server.ignore_server_requests();
-    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let mut server = serve(&root);
     let deployment = file_uri(&root.join("apps/base/deployment.yaml"));
     let secret_path = root.join("apps/staging/secret.yaml");
     let secret = file_uri(&secret_path);
@@ -169,9 +175,7 @@ fn an_edit_in_one_file_makes_another_files_diagnostic_appear_and_go() {
 #[test]
 fn duplicates_point_at_the_other_definition_in_the_editor() {
     let root = fixture();
-    let mut server = Server::start();
-    server.ignore_server_requests();
-    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let mut server = serve(&root);
     let extra = file_uri(&root.join("apps/prod/extra.yaml"));
     server.open(&extra, 1, &std::fs::read_to_string(root.join("apps/prod/extra.yaml")).unwrap());
     let (_, params) = server.await_notification("the duplicate", 0, |n| {
@@ -296,9 +300,7 @@ fn renaming_an_object_or_a_file_edits_what_refers_to_it() {
 #[test]
 fn hover_shows_how_builds_render_an_object_and_what_a_patch_targets() {
     let root = fixture();
-    let mut server = Server::start();
-    server.ignore_server_requests();
-    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let mut server = serve(&root);
     let sa_path = root.join("apps/base/serviceaccount.yaml");
     let sa = file_uri(&sa_path);
     open_once_scanned(&mut server, &root);
@@ -421,9 +423,7 @@ fn image_setters_resolve_to_their_policies_and_must_follow_the_same_image() {
     );
     assert_eq!(mismatch["related"][0]["line"], 25);
     // In the editor: the same warning, and the setter's policy name opens the ImagePolicy.
-    let mut server = Server::start();
-    server.ignore_server_requests();
-    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let mut server = serve(&root);
     let app = file_uri(&root.join("app.yaml"));
     server.open(&app, 1, &std::fs::read_to_string(root.join("app.yaml")).unwrap());
     server.await_notification("the setter findings", 0, |n| {
@@ -444,9 +444,7 @@ fn image_setters_resolve_to_their_policies_and_must_follow_the_same_image() {
 #[test]
 fn kustomization_entries_complete_the_paths_of_their_directory() {
     let root = fixture();
-    let mut server = Server::start();
-    server.ignore_server_requests();
-    server.initialize_workspace(&root, json!({"offline": true, "images": {"checkTags": false}}));
+    let mut server = serve(&root);
     let path = root.join("apps/prod/kustomization.yaml");
     let uri = file_uri(&path);
     server.open(&uri, 1, &std::fs::read_to_string(&path).unwrap());
