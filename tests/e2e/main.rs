@@ -11,6 +11,7 @@ mod liveness;
 mod parity;
 mod protocol;
 mod repository;
+mod schema_status;
 mod workspace_fs;
 
 use harness::{Server, insert, range};
