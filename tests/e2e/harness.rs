@@ -294,6 +294,12 @@ impl Server {
             .collect()
     }
 
+    /// Params of every notification of `method` so far, in arrival order.
+    pub fn notifications_of(&self, method: &str) -> Vec<Value> {
+        let state = self.lock();
+        state.notifications.iter().filter(|n| n["method"] == method).map(|n| n["params"].clone()).collect()
+    }
+
     pub fn notification_count(&self) -> usize {
         self.lock().notifications.len()
     }

@@ -12,6 +12,7 @@ mod parity;
 mod project_settings;
 mod protocol;
 mod repository;
+mod schema_status;
 mod workspace_fs;
 
 use harness::{Server, insert, range};

@@ -32,7 +32,7 @@ finish() {
 }
 
 t0=$SECONDS
-ensure_apt chromium fonts-liberation ripgrep build-essential python3 libkrb5-dev neovim emacs-nox elpa-eglot
+ensure_apt chromium fonts-liberation ripgrep build-essential binutils python3 libkrb5-dev neovim emacs-nox elpa-eglot elpa-yaml-mode
 node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 if [ "$node_major" -lt 20 ]; then
   log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
@@ -64,6 +64,9 @@ log "setup took $((SECONDS - t0)) s"
 t=$SECONDS
 if (cd "$ext" && npm run -s package >&2); then
   export VSIX="$ext/gitops-ls-linux-x64.vsix"
+  # The bundled binary is stripped; prints the .vsix and binary sizes.
+  python3 "$here/check-vsix.py" "$VSIX" "$ARTIFACTS_DIR/package/results.json" >&2
+  count_results package "$ARTIFACTS_DIR/package/results.json" 0
   rm -f "$ARTIFACTS_DIR/vscode/results.json" # never count an earlier run's results
   "$here/vscode/run.sh"
   count_results vscode "$ARTIFACTS_DIR/vscode/results.json" $((SECONDS - t))

@@ -12,6 +12,7 @@ mod configsync;
 pub mod convert;
 pub mod framing;
 pub mod guard;
+pub mod schema_status;
 pub mod server;
 pub mod session;
 pub mod transport;

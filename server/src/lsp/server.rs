@@ -77,6 +77,7 @@ struct Shared {
     disk: tokio::sync::mpsc::UnboundedSender<DiskJob>,
     /// Config Sync roots and the closed files parsed for vetting them.
     configsync: super::configsync::ConfigSync,
+    schema_status: super::schema_status::SchemaStatus,
 }
 
 /// Work on files that are not open.
@@ -138,6 +139,7 @@ impl Backend {
             applied_pull: Mutex::new(0),
             disk,
             configsync: Default::default(),
+            schema_status: Default::default(),
         });
         tokio::spawn(disk_worker(Arc::downgrade(&shared), disk_jobs));
         // A fetch that lands changes what the image diagnostics can say.
@@ -652,11 +654,13 @@ impl Shared {
                 all = if excluded { Vec::new() } else { project.apply(all) };
             }
             let diagnostics = convert::diagnostics(&snap, &all, &|r| shared.locate(r));
-            Some((snap, diagnostics, learned))
+            let schema = shared.schema_status.compute(&snap, &shared.store);
+            Some((snap, diagnostics, learned, schema))
         })
         .await;
-        let Ok(Some((snap, diagnostics, learned))) = computed else { return };
+        let Ok(Some((snap, diagnostics, learned, schema))) = computed else { return };
         self.publish(&snap.uri, snap.seq, snap.version(), diagnostics).await;
+        self.schema_status.notify(&self.client, &self.session, &snap, schema).await;
         // A change (a CRD edited, a patch listed, an object renamed) checks the documents it
         // concerns again; this one too when its own validation depends on it.
         if learned.validation {
@@ -736,6 +740,7 @@ impl LanguageServer for Backend {
                 .and_then(|t| t.completion.as_ref()?.completion_item.as_ref()?.snippet_support)
                 .unwrap_or(false);
             self.shared.snippets.store(snippets, Ordering::Relaxed);
+            self.shared.schema_status.configure(&params.capabilities);
             info!(?encoding, snippets, "initializing");
             let sync = TextDocumentSyncOptions {
                 open_close: Some(true),
@@ -785,6 +790,7 @@ impl LanguageServer for Backend {
                         resolve_provider: Some(false),
                         ..Default::default()
                     }),
+                    experimental: super::schema_status::server_capability(),
                     ..Default::default()
                 },
                 server_info: Some(ServerInfo {
@@ -929,6 +935,7 @@ impl LanguageServer for Backend {
             let uri = params.text_document.uri;
             if self.session().close(&uri) {
                 self.shared.clear_diagnostics(uri.clone());
+                self.shared.schema_status.forget(&uri).await;
                 // The file on disk is what the repository has again.
                 if let Some(path) = file_path(&uri) {
                     self.shared.disk_job(DiskJob::Load(uri, path));

@@ -47,6 +47,7 @@ if [ -z "${VSIX:-}" ]; then
   ext="$REPO_ROOT/vscode-extension"
   [ -d "$ext/node_modules" ] || (cd "$ext" && nice -n 10 npm ci --no-audit --no-fund </dev/null)
   log "packaging the extension with $GITOPS_LS_PATH"
+  ensure_apt binutils # copy-server strips the bundled binary
   (cd "$ext" && npm run -s package </dev/null >&2)
   export VSIX="$ext/gitops-ls-linux-x64.vsix"
 fi
