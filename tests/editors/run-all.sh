@@ -39,6 +39,16 @@ if [ "$node_major" -lt 20 ]; then
   count setup 0 1 $((SECONDS - t0)); finish
 fi
 
+# The README's editor snippets are copies of the ones docs/editors.md marks (and the
+# Neovim and Emacs tests load from there).
+t=$SECONDS
+if docs_out="$(python3 "$here/snippets.py" check 2>&1)"; then
+  count docs "$(grep -c '^PASS' <<<"$docs_out")" 0 $((SECONDS - t))
+else
+  printf '%s\n' "$docs_out" >&2
+  count docs "$(grep -c '^PASS' <<<"$docs_out")" "$(grep -c -v '^PASS' <<<"$docs_out")" $((SECONDS - t))
+fi
+
 # Extension unit tests: they need no server.
 t=$SECONDS
 ext="$REPO_ROOT/vscode-extension"

@@ -94,6 +94,7 @@ async function startServer(context: vscode.ExtensionContext): Promise<void> {
   };
 
   client = new LanguageClient(SECTION, 'gitops-ls', serverOptions, clientOptions);
+  status.listen(client);
   try {
     await client.start();
   } catch (e) {

@@ -1,9 +1,27 @@
 // Status-bar item naming the schema the server applies to the active YAML
-// document, fed by the `gitops-ls/schemaInfo` request.
+// document. A server that advertises `gitops-ls/schemaChanged` pushes it when it
+// changes; the `gitops-ls/schemaInfo` request covers documents it has not pushed
+// yet and servers without the notification (asked again after each publish).
 import * as vscode from 'vscode';
-import { ErrorCodes, LanguageClient, ResponseError } from 'vscode-languageclient/node';
+import { ClientCapabilities, ErrorCodes, LanguageClient, ResponseError, StaticFeature } from 'vscode-languageclient/node';
 
 export const SCHEMA_INFO_METHOD = 'gitops-ls/schemaInfo';
+export const SCHEMA_CHANGED_METHOD = 'gitops-ls/schemaChanged';
+
+export interface SchemaChangedParams {
+  uri: string;
+  schema: SchemaInfo | null;
+}
+
+/** Asks the server for `gitops-ls/schemaChanged` (client capability `experimental`). */
+export const schemaChangedFeature: StaticFeature = {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), [SCHEMA_CHANGED_METHOD]: true };
+  },
+  initialize(): void {},
+  getState: () => ({ kind: 'static' }),
+  clear(): void {},
+};
 
 export interface SchemaInfo {
   label: string;
@@ -21,28 +39,57 @@ export class SchemaStatus implements vscode.Disposable {
   private supported = true;
   private timer: NodeJS.Timeout | undefined;
   private current: SchemaInfo | undefined;
+  /** The server pushes schema changes: no request after each publish. */
+  private pushed = false;
+  /** What the server pushed last, per document URI. */
+  private readonly known = new Map<string, SchemaInfo | null>();
 
   constructor(private readonly output: vscode.OutputChannel) {
     this.item.name = 'gitops-ls schema';
     this.item.command = 'gitops-ls.showSchema';
-    this.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(() => this.schedule(0)));
+    this.subscriptions.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.schedule(0)),
+      // The server forgets a closed document and pushes again when it is opened.
+      vscode.workspace.onDidCloseTextDocument((doc) => this.known.delete(doc.uri.toString())),
+    );
+  }
+
+  /** Registers the notification handler; call before `client.start()`. */
+  listen(client: LanguageClient): void {
+    client.registerFeature(schemaChangedFeature);
+    client.onNotification(SCHEMA_CHANGED_METHOD, (p: SchemaChangedParams) => this.schemaChanged(p));
   }
 
   attach(client: LanguageClient): void {
     this.client = client;
     this.supported = true;
+    const experimental = client.initializeResult?.capabilities.experimental as Record<string, unknown> | undefined;
+    this.pushed = experimental?.[SCHEMA_CHANGED_METHOD] === true;
+    this.output.appendLine(this.pushed ? `The server pushes ${SCHEMA_CHANGED_METHOD}.` : `The server does not push ${SCHEMA_CHANGED_METHOD}; asking ${SCHEMA_INFO_METHOD} after each change.`);
     this.schedule(0);
   }
 
   detach(): void {
     this.client = undefined;
     this.current = undefined;
+    this.pushed = false;
+    this.known.clear();
     this.item.hide();
   }
 
   /** Called when the server published diagnostics for `uri`. */
   documentChanged(uri: string): void {
+    if (this.pushed) return;
     if (vscode.window.activeTextEditor?.document.uri.toString() === uri) this.schedule(REFRESH_DELAY_MS);
+  }
+
+  private schemaChanged(p: SchemaChangedParams): void {
+    this.known.set(p.uri, p.schema);
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc && doc.uri.toString() === p.uri && doc.languageId === 'yaml') {
+      if (this.timer) clearTimeout(this.timer);
+      this.show(p.schema);
+    }
   }
 
   private schedule(delay: number): void {
@@ -52,6 +99,8 @@ export class SchemaStatus implements vscode.Disposable {
 
   private async fetch(doc: vscode.TextDocument): Promise<SchemaInfo | null | undefined> {
     if (!this.client || !this.supported || doc.languageId !== 'yaml') return undefined;
+    const known = this.known.get(doc.uri.toString());
+    if (known !== undefined) return known;
     try {
       return await this.client.sendRequest<SchemaInfo | null>(SCHEMA_INFO_METHOD, { uri: doc.uri.toString() });
     } catch (e) {
@@ -73,6 +122,10 @@ export class SchemaStatus implements vscode.Disposable {
       this.item.hide();
       return;
     }
+    this.show(info);
+  }
+
+  private show(info: SchemaInfo | null): void {
     this.current = info ?? undefined;
     if (!info) {
       this.item.text = '$(symbol-namespace) No schema';

@@ -1,9 +1,10 @@
 ;;; probe.el --- drive gitops-ls from Eglot and record what it does  -*- lexical-binding: t; -*-
 
-;; Usage: GITOPS_LS_PATH=... PROBE_OUT=out.json emacs --batch -l probe.el FILE
-;; Visits FILE, connects Eglot to gitops-ls, edits the buffer, and writes the
+;; Usage: PROBE_OUT=out.json emacs --batch -l init.el -l probe.el FILE
+;; init.el is the user's configuration (the docs' Emacs 28 snippet).  Visits
+;; FILE, lets that configuration start Eglot, edits the buffer, and writes the
 ;; observations as JSON for tests/editors/check.py.  Run without -Q so that
-;; Debian's site files make the elpa-eglot package available.
+;; Debian's site files make elpa-eglot and elpa-yaml-mode available.
 
 ;;; Code:
 
@@ -37,10 +38,6 @@
       (accept-process-output nil 0.05))
     (funcall pred)))
 
-;; No YAML major mode ships with Emacs 28; a minimal one is enough for Eglot.
-(unless (fboundp 'yaml-mode)
-  (define-derived-mode yaml-mode prog-mode "YAML"))
-
 ;; Keep every diagnostic the server publishes for our document, raw.
 (advice-add 'eglot-handle-notification :before
             (lambda (_server method &rest params)
@@ -70,18 +67,22 @@
   (goto-char (point-min))
   (forward-line (1- n)))
 
-(defun probe-run (file server-path)
+(defun probe-run (file)
   ;; The fixture is edited but never saved: leave no lock, backup or auto-save files next to it.
   (setq create-lockfiles nil make-backup-files nil auto-save-default nil)
-  (find-file file)
-  (yaml-mode)
-  (setq probe-uri (eglot--path-to-uri buffer-file-name))
   ;; Don't let flymake or eldoc add requests of their own to the exchange.
   (setq eglot-stay-out-of '(flymake eldoc))
-  (setq-default eglot-workspace-configuration
-                '((:gitops-ls . (:images (:checkTags :json-false)))))
-  (let ((server (eglot '(yaml-mode) (or (project-current) (cons 'transient default-directory))
-                       'eglot-lsp-server (list server-path) "yaml")))
+  (setq probe-uri (eglot--path-to-uri file))
+  (find-file file)
+  (probe-put :major_mode (symbol-name major-mode))
+  (unless (eq major-mode 'yaml-mode)
+    (error "the file opened in %s, not yaml-mode: is the yaml-mode package installed?" major-mode))
+  ;; eglot-ensure connects after the next command; batch mode runs none.
+  (run-hooks 'post-command-hook)
+  (let ((server (progn (probe-wait #'eglot-current-server) (eglot-current-server))))
+    (unless server
+      (error "the configuration started no Eglot server for the YAML buffer"))
+    (probe-put :command (vconcat (process-command (jsonrpc--process server))))
     (unless (probe-wait (lambda () (eglot--capabilities server)))
       (error "server did not finish initialize within %ss" probe-timeout))
     (probe-put :initialize (list :serverInfo (or (eglot--server-info server) :null)
@@ -128,12 +129,11 @@
     (eglot-shutdown server nil probe-timeout)
     (probe-put :stopped (if (jsonrpc-running-p server) :json-false t))))
 
-(let ((file (pop command-line-args-left))
-      (server-path (getenv "GITOPS_LS_PATH")))
+(let ((file (pop command-line-args-left)))
   (condition-case err
       (progn
-        (unless (and file server-path) (error "usage: GITOPS_LS_PATH=... emacs --batch -l probe.el FILE"))
-        (probe-run (expand-file-name file) server-path))
+        (unless file (error "usage: emacs --batch -l init.el -l probe.el FILE"))
+        (probe-run (expand-file-name file)))
     (error (probe-error (error-message-string err))))
   (probe-finish))
 

@@ -1,7 +1,8 @@
--- Drives gitops-ls from Neovim's built-in LSP client (0.7+: vim.lsp.start_client)
--- and writes what it observed as JSON; tests/editors/check.py judges it.
--- Env: GITOPS_LS_PATH (server), PROBE_FIXTURE (manifest), PROBE_OUT (JSON file).
-local server = assert(os.getenv('GITOPS_LS_PATH'), 'GITOPS_LS_PATH is not set')
+-- Drives gitops-ls through the client that the user's init (the docs' snippet,
+-- loaded with -u) starts, and writes what it observed as JSON; tests/editors/check.py
+-- judges it. Loaded with --cmd, before the init: it wraps vim.lsp.start_client to
+-- watch the client the snippet starts, then runs at VimEnter.
+-- Env: PROBE_FIXTURE (manifest), PROBE_OUT (JSON file); gitops-ls comes from PATH.
 local fixture = assert(os.getenv('PROBE_FIXTURE'), 'PROBE_FIXTURE is not set')
 local out_path = assert(os.getenv('PROBE_OUT'), 'PROBE_OUT is not set')
 local TIMEOUT = tonumber(os.getenv('PROBE_TIMEOUT_MS') or '10000')
@@ -22,35 +23,50 @@ local function fail(msg)
   finish()
 end
 
+local uri = vim.uri_from_fname(vim.fn.fnamemodify(fixture, ':p'))
+local started = {} -- every client the init started: { id = …, config = … }
+
+-- Adds observers to the config the init passes; its cmd, settings and root stay.
+local start_client = vim.lsp.start_client
+vim.lsp.start_client = function(config)
+  local watched = vim.tbl_extend('force', config, {
+    -- Send each edit at once so the test sees one didChange per keystroke batch.
+    flags = vim.tbl_extend('force', config.flags or {}, { debounce_text_changes = 0 }),
+    on_exit = function(code, signal, ...)
+      obs.exit = { code = code, signal = signal }
+      if config.on_exit then return config.on_exit(code, signal, ...) end
+    end,
+    on_init = function(client, result)
+      obs.initialize = { serverInfo = result.serverInfo, capabilities = result.capabilities }
+      if config.on_init then return config.on_init(client, result) end
+    end,
+    handlers = vim.tbl_extend('force', config.handlers or {}, {
+      ['textDocument/publishDiagnostics'] = function(err, result, ctx, cfg)
+        if result and result.uri == uri then table.insert(published, result) end
+        local inner = (config.handlers or {})['textDocument/publishDiagnostics'] or vim.lsp.handlers['textDocument/publishDiagnostics']
+        return inner(err, result, ctx, cfg)
+      end,
+    }),
+  })
+  local id = start_client(watched)
+  table.insert(started, { id = id, config = config })
+  return id
+end
+
 local function run()
   vim.cmd('edit ' .. vim.fn.fnameescape(fixture))
   local buf = vim.api.nvim_get_current_buf()
-  vim.bo[buf].filetype = 'yaml' -- started with -u NONE: no filetype detection
-  local uri = vim.uri_from_bufnr(buf)
-
-  local client_id = vim.lsp.start_client({
-    name = 'gitops-ls',
-    cmd = { server },
-    root_dir = vim.fn.fnamemodify(fixture, ':p:h'),
-    settings = { ['gitops-ls'] = { images = { checkTags = false } } },
-    -- Send each edit at once so the test sees one didChange per keystroke batch.
-    flags = { debounce_text_changes = 0 },
-    on_exit = function(code, signal)
-      obs.exit = { code = code, signal = signal }
-    end,
-    on_init = function(_, result)
-      obs.initialize = { serverInfo = result.serverInfo, capabilities = result.capabilities }
-    end,
-    handlers = {
-      ['textDocument/publishDiagnostics'] = function(err, result, ctx, config)
-        if result and result.uri == uri then table.insert(published, result) end
-        return vim.lsp.handlers['textDocument/publishDiagnostics'](err, result, ctx, config)
-      end,
-    },
-  })
-  if not client_id then return fail('vim.lsp.start_client returned nil') end
-  vim.lsp.buf_attach_client(buf, client_id)
+  obs.filetype = vim.bo[buf].filetype
+  if obs.filetype ~= 'yaml' then return fail('filetype is "' .. obs.filetype .. '", not yaml: filetype detection is off') end
+  if #started ~= 1 or not started[1].id then
+    return fail('the init started ' .. #started .. ' clients for a YAML buffer (expected 1 with an id)')
+  end
+  obs.cmd = started[1].config.cmd
+  local client_id = started[1].id
   local client = vim.lsp.get_client_by_id(client_id)
+  if not vim.wait(TIMEOUT, function() return vim.lsp.buf_is_attached(buf, client_id) end, 20) then
+    return fail('the init did not attach its client to the YAML buffer')
+  end
 
   if not vim.wait(TIMEOUT, function() return client.initialized or obs.exit ~= nil end, 20) or not client.initialized then
     return fail(obs.exit and ("server exited with code " .. obs.exit.code .. " before initialize") or ("server did not finish initialize within " .. TIMEOUT .. " ms"))
@@ -125,6 +141,12 @@ local function run()
   finish()
 end
 
--- Any Lua error still ends nvim, with the error in the observations.
-local ok, err = xpcall(run, debug.traceback)
-if not ok then fail(err) end
+-- After the init; any Lua error still ends nvim, with the error in the observations.
+vim.api.nvim_create_autocmd('VimEnter', {
+  once = true,
+  nested = true, -- so the edit's FileType reaches the init's autocmd
+  callback = function()
+    local ok, err = xpcall(run, debug.traceback)
+    if not ok then fail(err) end
+  end,
+})

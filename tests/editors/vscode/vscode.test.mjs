@@ -145,10 +145,13 @@ async function main() {
   await shot('3-logs');
   const started = /Starting gitops-ls \S+ from \S+ \(binary bundled with the extension\)/.exec(logs.replace(/\s+/g, ' ').replace(/\/ gitops-ls/g, '/gitops-ls'));
   record('extension', 'extension activated and started the bundled gitops-ls', !!started, started?.[0] ?? logs.replace(/\s+/g, ' ').slice(0, 200));
+  // The status bar follows the server's pushes (asked for and advertised at initialize).
+  const pushed = /The server pushes gitops-ls\/schemaChanged\./.test(logs.replace(/\s+/g, ' '));
+  record('schema-info', 'the server pushes gitops-ls/schemaChanged to the status bar', pushed, logs.replace(/\s+/g, ' ').slice(0, 300));
 
   // --- Hover: the schema description of `replicas` (line 8 of deployment.yaml).
   await openFile(page, 'deployment.yaml');
-  // --- Status bar: the schema of the active document, from gitops-ls/schemaInfo.
+  // --- Status bar: the schema of the active document (pushed, or asked on the editor switch).
   const item = page.locator('.statusbar-item', { hasText: /Deployment/ });
   const itemShown = await item.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
   const itemText = itemShown ? (await item.first().innerText()).trim() : '';
