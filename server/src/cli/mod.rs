@@ -545,7 +545,6 @@ pub fn check_paths(opts: &Options, mut warn: impl FnMut(&Path, &str), mut checke
         check_file(path, (&store, &opts.validation), &repo, images.as_ref(), limit)
     };
     let mut summaries: Vec<(PathBuf, FileSummary)> = Vec::new();
-    let excluded = |p: &Path| opts.project.as_ref().is_some_and(|project| project.excludes(&absolute(p)));
     pipeline::for_each_file(&opts.paths, &excluded, work, |event| match event {
         Event::Done(path, (report, summary)) => {
             outcome.reports.push(report);

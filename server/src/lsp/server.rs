@@ -322,14 +322,14 @@ impl Shared {
         self.project.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Settings from the editor, with the project file over them.
-    fn apply_editor_settings(self: &Arc<Self>, editor: &serde_json::Value) {
+    /// Settings from the editor, with the project file over them; true when they changed.
+    fn apply_editor_settings(self: &Arc<Self>, editor: &serde_json::Value) -> bool {
         *self.editor_settings.write().unwrap_or_else(PoisonError::into_inner) = editor.clone();
         let merged = match self.project() {
             Some(p) => Settings::from_json(&p.settings_over(editor)),
             None => Settings::from_json(editor),
         };
-        self.apply_settings(merged);
+        self.apply_settings(merged)
     }
 
     /// (Re)reads `.gitops-ls.toml` from the first workspace folder (or above it, up to the git
@@ -369,10 +369,11 @@ impl Shared {
         if changed {
             info!("project settings changed");
             let editor = self.editor_settings.read().unwrap_or_else(PoisonError::into_inner).clone();
-            self.apply_editor_settings(&editor);
-            // Severities and excludes apply to every open document.
-            self.epoch.fetch_add(1, Ordering::SeqCst);
-            self.refresh_all(None);
+            // Severities and excludes apply to every open document, also when no setting moved.
+            if !self.apply_editor_settings(&editor) {
+                self.epoch.fetch_add(1, Ordering::SeqCst);
+                self.refresh_all(None);
+            }
         }
     }
 
@@ -559,7 +560,8 @@ impl Shared {
         }
     }
 
-    fn apply_settings(self: &Arc<Self>, settings: Settings) {
+    /// Applies `settings`; true when they changed (open documents are then validated again).
+    fn apply_settings(self: &Arc<Self>, settings: Settings) -> bool {
         self.limits.set_max_file_size_mb(settings.max_file_size_mb);
         self.workspace.set_max_file_size_mb(settings.max_file_size_mb);
         let cache_dir = crate::config::cache_dir("schemas");
@@ -576,6 +578,7 @@ impl Shared {
             self.epoch.fetch_add(1, Ordering::SeqCst);
             self.refresh_all(None);
         }
+        changed
     }
 
     /// Asks the client for the `gitops-ls` section, if it supports `workspace/configuration`.
